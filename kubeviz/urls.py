@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import health, views
+
+urlpatterns = [
+    path("healthz", health.healthz),
+    path("livez", health.healthz),
+    path("readyz", health.healthz),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("", views.index, name="index"),
+]
