@@ -1,0 +1,1 @@
+"""kube-scheduler in miniature: NodeInfo snapshot, filter/score plugins, the scheduling queue."""
