@@ -1,0 +1,1 @@
+"""The deployment controller: a pure plan(...) -> list[Action], wired to informers elsewhere."""
