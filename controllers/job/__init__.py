@@ -1,0 +1,1 @@
+"""The job controller: a pure plan(...) -> list[Action], wired to informers elsewhere."""
