@@ -109,3 +109,17 @@ class Lease(models.Model):
 
     class Meta:
         db_table = "store_lease"
+
+
+class ApiToken(models.Model):
+    """A bearer token the API server accepts, like a line of kube-apiserver's
+    static token file: who the token speaks for and in which groups.
+    Only the SHA-256 of the token is kept."""
+
+    token_sha256 = models.CharField(max_length=64, unique=True)
+    username = models.CharField(max_length=253, db_index=True)
+    groups = models.JSONField(default=list)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "api_token"

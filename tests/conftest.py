@@ -10,3 +10,39 @@ def store(transactional_db):
     from cluster.store import Store
 
     return Store()
+
+
+@pytest.fixture(scope="session")
+def live_cluster(tmp_path_factory):
+    """One KubeViz server for the session's end-to-end tests."""
+    from tests import live
+
+    cluster = live.start(tmp_path_factory.mktemp("live"))
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def api(transactional_db):
+    """An API server on the test database, bootstrapped like a new cluster."""
+    from cluster.api.bootstrap import ensure_bootstrap
+    from cluster.api.server import ApiServer
+    from cluster.store import Store, WatchHub
+
+    store = Store()
+    hub = WatchHub(store)
+    store.on_commit = hub.notify
+    server = ApiServer(store, lambda: hub)
+    ensure_bootstrap(server)
+    yield server
+    hub.stop()
+
+
+@pytest.fixture
+def admin_client(api):
+    """An in-process client acting as a member of system:masters."""
+    from cluster.api.identity import AUTHENTICATED, MASTERS, UserInfo
+    from cluster.client import ApiClient
+    from cluster.client.local import LocalTransport
+
+    return ApiClient(LocalTransport(api, UserInfo("admin", (MASTERS, AUTHENTICATED))))

@@ -1,13 +1,10 @@
 """``manage.py runcluster [ADDR:PORT]``: the whole cluster in one process.
 
 daphne serves the dashboard, the API and websockets; background threads run
-the store's lessor (etcd lease expiry) and, as the control plane lands, its
+the watch hub and the store's lessor (etcd lease expiry) and, as the control plane lands, its
 components. Binds to 127.0.0.1 unless told otherwise.
 """
 from __future__ import annotations
-
-import threading
-import time
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -39,12 +36,13 @@ class Command(BaseCommand):
         from daphne.endpoints import build_endpoint_description_strings
         from daphne.server import Server
 
+        from cluster.api.service import start_background
         from kubeviz.asgi import application
 
         host, port = parse_addrport(options["addrport"])  # type: ignore[arg-type]
         if not options["no_migrate"]:
             call_command("migrate", verbosity=0, interactive=False)
-        _start_lessor()
+        start_background()
         self.stdout.write(f"KubeViz listening on http://{host}:{port}/ (Ctrl-C stops it)")
         Server(
             application=application,
@@ -52,21 +50,3 @@ class Command(BaseCommand):
             signal_handlers=True,
             action_logs=False,
         ).run()
-
-
-def _start_lessor(interval: float = 0.5) -> None:
-    """Expire etcd leases whose TTL ran out, as etcd's leader does."""
-    from cluster.store import get_hub, get_store
-
-    get_hub().start()
-
-    def run() -> None:
-        store = get_store()
-        while True:
-            try:
-                store.expire_leases()
-            except Exception:  # the database is busy: the next tick retries
-                pass
-            time.sleep(interval)
-
-    threading.Thread(target=run, name="lessor", daemon=True).start()

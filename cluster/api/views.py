@@ -1,0 +1,111 @@
+"""HTTP face of the API server: Django request → ``ApiRequest`` → response.
+
+Plain calls run in a worker thread (the store is synchronous); watches stream
+newline-delimited JSON events from an async generator, so a thousand idle
+watches cost no threads.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.views.decorators.csrf import csrf_exempt
+
+from . import authn, errors
+from .identity import UserInfo
+from .server import ApiRequest, ApiResponse
+from .service import api_server
+
+BOOKMARK_INTERVAL = 10.0  # seconds of quiet before a watch sends a BOOKMARK
+
+
+def _user(request: HttpRequest) -> tuple[UserInfo | None, bool]:
+    """(identity, came from a session cookie)."""
+    token = authn.bearer_token(request.headers.get("Authorization", ""))
+    if token is not None:
+        return authn.authenticate_token(token), False
+    user = getattr(request, "user", None)
+    return authn.user_from_django(user), True
+
+
+def _csrf_failure(request: HttpRequest) -> HttpResponse | None:
+    """A browser session writing through the API needs the CSRF token, like any form."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return None
+    check = CsrfViewMiddleware(lambda r: HttpResponse())
+    check.process_request(request)
+    failure = check.process_view(request, lambda r: HttpResponse(), (), {})
+    if failure is None:
+        return None
+    error = errors.Forbidden("CSRF verification failed: a session-authenticated write needs the CSRF token")
+    return _json(error.code, error.status())
+
+
+def _json(code: int, body: Any, warnings: list[str] | None = None) -> HttpResponse:
+    response = HttpResponse(json.dumps(body), status=code, content_type="application/json")
+    for warning in warnings or []:
+        response.headers["Warning"] = f'299 - "{warning}"'
+    return response
+
+
+def _build(request: HttpRequest, user: UserInfo | None) -> ApiRequest:
+    return ApiRequest(
+        method=request.method or "GET",
+        path=request.path,
+        user=user,
+        query={k: v for k, v in request.GET.items()},
+        body=request.body if request.method in ("POST", "PUT", "PATCH", "DELETE") else b"",
+        content_type=request.content_type or request.headers.get("Content-Type", ""),
+        accept=request.headers.get("Accept", "application/json"),
+    )
+
+
+@csrf_exempt
+async def api(request: HttpRequest, **_: Any) -> HttpResponse:
+    user, from_session = await sync_to_async(_user, thread_sensitive=False)(request)
+    if from_session and user is not None:
+        failure = _csrf_failure(request)
+        if failure is not None:
+            return failure
+    try:
+        api_request = _build(request, user)
+    except Exception:  # an unreadable body: Django raised while reading it
+        error = errors.BadRequest("the request body could not be read")
+        return _json(error.code, error.status())
+    server = api_server()
+    response: ApiResponse = await sync_to_async(server.handle, thread_sensitive=False)(api_request)
+    if response.stream is not None:
+        return StreamingHttpResponse(_stream(response), content_type="application/json")
+    if isinstance(response.body, str):
+        return HttpResponse(response.body, status=response.code, content_type=response.content_type)
+    return _json(response.code, response.body, response.warnings)
+
+
+async def _stream(response: ApiResponse) -> AsyncIterator[bytes]:
+    stream = response.stream
+    assert stream is not None
+    deadline = time.monotonic() + response.timeout_seconds if response.timeout_seconds else None
+    quiet_since = time.monotonic()
+    try:
+        while True:
+            wait = 1.0 if deadline is None else min(1.0, deadline - time.monotonic())
+            if wait <= 0:
+                return
+            events = await stream.async_poll(wait)
+            if events:
+                quiet_since = time.monotonic()
+            elif response.bookmarks and time.monotonic() - quiet_since >= BOOKMARK_INTERVAL:
+                events = [stream.bookmark()]
+                quiet_since = time.monotonic()
+            for event in events:
+                yield (json.dumps({"type": event.type, "object": event.object}) + "\n").encode()
+                if event.type == "ERROR":
+                    return
+    except asyncio.CancelledError:  # the client went away
+        return

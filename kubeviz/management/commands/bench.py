@@ -1,0 +1,67 @@
+"""``manage.py bench <subject>``: figures, not tests.
+
+Each subject is one entry in ``SUBJECTS`` (later: api, scheduler, cluster,
+dashboard, soak) and prints a table, or one JSON object with ``--json``.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+
+def _bench_store(options: dict[str, Any]) -> dict[str, Any]:
+    from cluster.bench.store import bench
+
+    return bench(vs_etcd=bool(options["vs_etcd"]))
+
+
+SUBJECTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {"store": _bench_store}
+
+ROWS = [
+    ("sequential puts/s (1 client)", "sequential_puts_per_s", "{:,.0f}"),
+    ("concurrent puts/s", "concurrent_puts_per_s", "{:,.0f}"),
+    ("range reads/s (1 client, 1 key)", "range_reads_per_s", "{:,.0f}"),
+    ("watch latency p50 (ms)", "watch_latency_p50_ms", "{:.2f}"),
+    ("watch latency p99 (ms)", "watch_latency_p99_ms", "{:.2f}"),
+]
+
+
+def table(figures: dict[str, Any]) -> str:
+    with_etcd = "etcd_sequential_puts_per_s" in figures
+    header = ["", "kubeviz store"] + (["etcd", "ratio"] if with_etcd else [])
+    rows = [header]
+    for label, name, fmt in ROWS:
+        row = [label, fmt.format(figures[name])]
+        if with_etcd:
+            row += [fmt.format(figures[f"etcd_{name}"]), f"{figures[f'ratio_{name}']:.2f}"]
+        rows.append(row)
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in rows]
+    lines.insert(1, "-" * len(lines[0]))
+    lines.append("")
+    lines.append(f"durability: {figures['durability']}")
+    lines.append(f"concurrency: {figures['concurrency']}")
+    if with_etcd:
+        lines.append(f"etcd durability: {figures['etcd_durability']}")
+        lines.append("ratio = kubeviz / etcd (higher is better for rates, lower for latency)")
+    lines.append("watch latency: put issued -> event received by a watcher, one put at a time")
+    return "\n".join(lines)
+
+
+class Command(BaseCommand):
+    help = "Benchmark a part of KubeViz and print the figures (store; more subjects to come)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("subject", choices=sorted(SUBJECTS), help="what to benchmark")
+        parser.add_argument("--vs-etcd", action="store_true", help="run the same workload against a real etcd")
+        parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        figures = SUBJECTS[options["subject"]](options)
+        if options["json"]:
+            self.stdout.write(json.dumps(figures, sort_keys=True))
+        else:
+            self.stdout.write(table(figures))
