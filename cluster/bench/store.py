@@ -1,0 +1,124 @@
+"""``manage.py bench store``: our store on a throwaway SQLite file, optionally
+side by side with a real etcd running the same workload."""
+from __future__ import annotations
+
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connections
+
+from cluster.store import Store, WatchHub
+from cluster.store.keys import prefix_end
+from kubeviz.settings import database_url
+
+from .workload import Budget, run
+
+ALIAS = "bench"
+
+
+class StoreClient:
+    """The workload's client for our store: one Django connection per thread."""
+
+    def __init__(self, store: Store, hub: WatchHub) -> None:
+        self.store = store
+        self.hub = hub
+
+    def put(self, key: bytes, value: bytes) -> None:
+        self.store.put(key, value)
+
+    def get(self, key: bytes) -> None:
+        self.store.range(key)
+
+    def watch(self, prefix: bytes, on_event: Callable[[bytes, float], None]) -> Callable[[], None]:
+        import time
+
+        watcher = self.hub.watch(prefix, prefix_end(prefix))
+        stop = threading.Event()
+
+        def loop() -> None:
+            try:
+                while not stop.is_set():
+                    for event in watcher.poll(timeout=0.2):
+                        on_event(event.kv.key, time.perf_counter())
+            finally:
+                connections.close_all()
+
+        thread = threading.Thread(target=loop, name="bench-watcher", daemon=True)
+        thread.start()
+
+        def close() -> None:
+            stop.set()
+            thread.join()
+
+        return close
+
+    def fork(self) -> "StoreClient":
+        return self
+
+    def close(self) -> None:
+        connections[ALIAS].close()  # this thread's connection
+
+
+def throwaway_database(directory: Path) -> str:
+    """Add a ``bench`` alias for a fresh SQLite file in ``directory`` and migrate it.
+
+    Same settings as the default database (WAL, synchronous=FULL, IMMEDIATE),
+    never the user's file.
+    """
+    config = database_url.parse(f"sqlite:///{directory / 'bench.sqlite3'}", Path(settings.BASE_DIR))
+    # configure_settings fills in Django's per-alias defaults; it insists on a "default".
+    configured = connections.configure_settings({"default": config, ALIAS: dict(config)})
+    connections.settings[ALIAS] = configured[ALIAS]
+    call_command("migrate", "cluster", database=ALIAS, verbosity=0)
+    return config["NAME"]
+
+
+def durability(using: str) -> str:
+    with connections[using].cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        mode = str(cursor.fetchone()[0]).upper()
+        cursor.execute("PRAGMA synchronous")
+        level = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}[int(cursor.fetchone()[0])]
+    fsync = "fsync per commit" if level in ("FULL", "EXTRA") else "no fsync per commit"
+    return f"SQLite {mode} synchronous={level} ({fsync})"
+
+
+def bench_store(budget: Budget) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="kubeviz-bench-") as tmp:
+        throwaway_database(Path(tmp))
+        try:
+            hub = WatchHub(Store(using=ALIAS))
+            store = Store(using=ALIAS, on_commit=hub.notify)
+            hub.store = store
+            hub.start()
+            try:
+                figures: dict[str, Any] = dict(run(StoreClient(store, hub), budget))
+            finally:
+                hub.stop()
+            figures["durability"] = durability(ALIAS)
+            figures["concurrency"] = f"{budget.concurrent_clients} threads in one process"
+            return figures
+        finally:
+            connections[ALIAS].close()
+            del connections.settings[ALIAS]
+
+
+def bench(vs_etcd: bool, budget: Budget | None = None) -> dict[str, Any]:
+    budget = budget or Budget()
+    figures = bench_store(budget)
+    if vs_etcd:
+        from .etcd import bench_etcd
+
+        etcd = bench_etcd(budget)
+        for name, value in etcd.items():
+            figures[f"etcd_{name}"] = value
+        for name in ("sequential_puts_per_s", "concurrent_puts_per_s", "range_reads_per_s"):
+            figures[f"ratio_{name}"] = figures[name] / etcd[name]
+        for name in ("watch_latency_p50_ms", "watch_latency_p99_ms"):
+            figures[f"ratio_{name}"] = figures[name] / etcd[name]
+    return figures
