@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -31,6 +32,16 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _die_with_parent() -> None:
+    """Linux: etcd gets SIGTERM if the bench is killed before it can stop etcd."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
 @contextmanager
 def running_etcd(binary: str = "etcd") -> Iterator[str]:
     """An etcd member of its own one-member cluster; yields its client URL."""
@@ -47,7 +58,7 @@ def running_etcd(binary: str = "etcd") -> Iterator[str]:
                 "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
                 "--initial-cluster", f"bench={peer}", "--log-level", "error", "--logger", "zap",
             ],
-            stdout=log, stderr=subprocess.STDOUT,
+            stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,
         )
         try:
             _wait_ready(client, process, f"{tmp}/etcd.log")
