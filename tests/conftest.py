@@ -46,3 +46,15 @@ def admin_client(api):
     from cluster.client.local import LocalTransport
 
     return ApiClient(LocalTransport(api, UserInfo("admin", (MASTERS, AUTHENTICATED))))
+
+
+@pytest.fixture(scope="module")
+def etcd_server(tmp_path_factory):
+    """A real etcd (``/usr/bin/etcd``) on free loopback ports, one per test module."""
+    from tests.etcd_server import EtcdServer, available
+
+    if not available():
+        pytest.skip("real etcd not installed (/usr/bin/etcd, /usr/bin/etcdctl): apt-get install etcd-server etcd-client")
+    server = EtcdServer.start(tmp_path_factory.mktemp("etcd"))
+    yield server
+    server.stop()

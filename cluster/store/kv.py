@@ -135,7 +135,8 @@ class Store:
             current, compact, _, _ = sql.read_meta(cursor)
             if start_revision < compact:
                 raise errors.Compacted(compact)
-            return self._changes(cursor, start_revision, key, range_end, limit), current
+            events = self._changes(cursor, start_revision, key, range_end, limit)
+            return [without_compacted_prev(e, compact) for e in events], current
 
     def changes_after(self, revision: int, limit: int = 10_000) -> tuple[list[Event], int, int, int]:
         """Whole revisions of changes after ``revision`` (every key), oldest first.
@@ -477,6 +478,14 @@ class _Writer:
             "diff) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             self.rows,
         )
+
+
+def without_compacted_prev(event: Event, compact: int) -> Event:
+    """etcd reads ``prev_kv`` at ``revision - 1``; below the compaction revision it
+    cannot, so the event at the compaction revision itself comes without one."""
+    if event.prev_kv is None or event.revision > compact:
+        return event
+    return Event(event.type, event.kv, None, event.diff)
 
 
 def _event(row: Sequence[Any]) -> Event:

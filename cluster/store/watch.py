@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from . import errors
 from .keys import in_range
-from .kv import Store
+from .kv import Store, without_compacted_prev
 from .types import Event
 
 
@@ -215,6 +215,8 @@ class Watcher:
             events = [e for e in events if self.filter(e)]
         if not self.prev_kv:
             events = [Event(e.type, e.kv, None, e.diff) for e in events]
+        else:
+            events = [without_compacted_prev(e, self.hub.compact_revision) for e in events]
         return events
 
     def poll(self, timeout: float | None = None) -> list[Event]:
