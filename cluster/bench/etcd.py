@@ -19,7 +19,6 @@ import requests
 
 from cluster.store.keys import prefix_end
 
-from .workload import Budget, run
 
 
 def _b64(data: bytes) -> str:
@@ -157,12 +156,13 @@ class EtcdClient:
         self.session.close()
 
 
-def bench_etcd(budget: Budget) -> dict[str, Any]:
+@contextmanager
+def etcd_client() -> Iterator[tuple[EtcdClient, str]]:
+    """A fresh etcd and a client for it; yields the client and etcd's durability."""
     with running_etcd() as url:
-        client = EtcdClient(url)
         version = requests.get(f"{url}/version", timeout=5).json().get("etcdserver", "?")
-        figures: dict[str, Any] = dict(run(client, budget))
-        client.close()
-    figures["durability"] = f"etcd {version} defaults (WAL fsync per raft batch, backend batched commits)"
-    figures["concurrency"] = f"{budget.concurrent_clients} threads in one process, HTTP keep-alive each"
-    return figures
+        client = EtcdClient(url)
+        try:
+            yield client, f"etcd {version} defaults (fsync of its WAL per raft batch, batched backend commits)"
+        finally:
+            client.close()

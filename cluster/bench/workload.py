@@ -133,14 +133,20 @@ def watch_latency(client: Client, prefix: bytes, samples: int) -> tuple[float, f
     return statistics.median(latencies), p99
 
 
-def run(client: Client, budget: Budget) -> dict[str, float]:
-    figures: dict[str, float] = {}
-    figures["sequential_puts_per_s"] = sequential_puts(client, b"/bench/seq/", budget.sequential_seconds)
-    figures["concurrent_puts_per_s"] = concurrent_puts(
-        client, b"/bench/conc/", budget.concurrent_seconds, budget.concurrent_clients
-    )
-    figures["range_reads_per_s"] = range_reads(client, b"/bench/range/", budget.range_seconds)
-    p50, p99 = watch_latency(client, b"/bench/watch/", budget.watch_samples)
-    figures["watch_latency_p50_ms"] = p50
-    figures["watch_latency_p99_ms"] = p99
+def run(clients: dict[str, Client], budget: Budget) -> dict[str, dict[str, float]]:
+    """Every phase for every client, phase by phase: on a shared machine a burst
+    of outside load then falls on both sides of a ratio, not on one."""
+    figures: dict[str, dict[str, float]] = {name: {} for name in clients}
+    for name, client in clients.items():
+        figures[name]["sequential_puts_per_s"] = sequential_puts(client, b"/bench/seq/", budget.sequential_seconds)
+    for name, client in clients.items():
+        figures[name]["concurrent_puts_per_s"] = concurrent_puts(
+            client, b"/bench/conc/", budget.concurrent_seconds, budget.concurrent_clients
+        )
+    for name, client in clients.items():
+        figures[name]["range_reads_per_s"] = range_reads(client, b"/bench/range/", budget.range_seconds)
+    for name, client in clients.items():
+        p50, p99 = watch_latency(client, b"/bench/watch/", budget.watch_samples)
+        figures[name]["watch_latency_p50_ms"] = p50
+        figures[name]["watch_latency_p99_ms"] = p99
     return figures

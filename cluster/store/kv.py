@@ -15,6 +15,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 from . import errors, sql
+from .commit import committer
 from .diff import value_diff
 from .types import (
     Compare,
@@ -190,23 +191,37 @@ class Store:
         """Compare, then apply ``success`` or ``failure`` — atomically, at one revision."""
         for ops in (success, failure):
             _check_ops(ops)
-        with transaction.atomic(using=self.using), connections[self.using].cursor() as cursor:
-            current, compact = sql.lock_meta(cursor, self._vendor)
-            succeeded = all(self._compare(cursor, c) for c in compares)
-            ops = success if succeeded else failure
-            writer = _Writer(cursor, current + 1)
-            responses: list[OpResult] = []
-            for op in ops:
-                if isinstance(op, RangeOp):
-                    revision = writer.revision if writer.changed else current
-                    responses.append(self._range(cursor, op, revision, compact))
-                elif isinstance(op, PutOp):
-                    if op.lease and not self._lease_exists(cursor, op.lease):
-                        raise errors.LeaseNotFound()
-                    responses.append(writer.put(op))
-                else:
-                    responses.append(writer.delete(op))
-            revision = self._finish(cursor, writer, current)
+
+        def apply(cursor: Any) -> TxnResult:
+            return self._apply(cursor, compares, success, failure)
+
+        if connections[self.using].in_atomic_block:  # the caller's transaction holds it
+            with connections[self.using].cursor() as cursor:
+                return apply(cursor)
+        # Concurrent txns of this process share one transaction and fsync.
+        result: TxnResult = committer(self.using).submit(apply)
+        return result
+
+    def _apply(
+        self, cursor: Any, compares: Sequence[Compare], success: Sequence[Op], failure: Sequence[Op]
+    ) -> TxnResult:
+        """One txn at the next revision, inside the caller's database transaction."""
+        current, compact = sql.lock_meta(cursor, self._vendor)
+        succeeded = all(self._compare(cursor, c) for c in compares)
+        ops = success if succeeded else failure
+        writer = _Writer(cursor, current + 1)
+        responses: list[OpResult] = []
+        for op in ops:
+            if isinstance(op, RangeOp):
+                revision = writer.revision if writer.changed else current
+                responses.append(self._range(cursor, op, revision, compact))
+            elif isinstance(op, PutOp):
+                if op.lease and not self._lease_exists(cursor, op.lease):
+                    raise errors.LeaseNotFound()
+                responses.append(writer.put(op))
+            else:
+                responses.append(writer.delete(op))
+        revision = self._finish(cursor, writer, current)
         # Ops inside the txn report the txn's final revision, as etcd's header does.
         responses = [_with_revision(r, revision) for r in responses]
         return TxnResult(revision, succeeded, responses)
