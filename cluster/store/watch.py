@@ -29,6 +29,7 @@ class WatchHub:
         self._events: deque[Event] = deque()
         self._revisions: deque[int] = deque()  # parallel to _events, for bisect
         self._cond = threading.Condition()
+        self._pulling = threading.Lock()
         self._wake = threading.Event()
         self._async_waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
         self._thread: threading.Thread | None = None
@@ -79,6 +80,12 @@ class WatchHub:
 
     def pull(self) -> int:
         """Read every change after the last one seen; returns how many arrived."""
+        # One pull at a time: the tailer thread and a direct caller reading the
+        # same revisions would append them twice (a duplicated watch event).
+        with self._pulling:
+            return self._pull()
+
+    def _pull(self) -> int:
         arrived = 0
         while True:
             events, upto, current, compact = self.store.changes_after(self.revision)

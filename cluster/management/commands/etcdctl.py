@@ -35,7 +35,12 @@ class Command(BaseCommand):
     stealth_options = ("stdin",)
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
-        return _EtcdctlParser(prog=f"{prog_name} {subcommand}", add_help=False)
+        parser = _EtcdctlParser(prog=f"{prog_name} {subcommand}", add_help=False)
+        # The options BaseCommand.execute reads, at their defaults.
+        parser.set_defaults(
+            verbosity=1, settings=None, pythonpath=None, traceback=False, no_color=False, force_color=False
+        )
+        return parser
 
     def run_from_argv(self, argv: list[str]) -> None:
         code = run(argv[2:], sys.stdin.buffer, sys.stdout.buffer, sys.stderr.buffer)
