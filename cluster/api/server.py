@@ -247,8 +247,9 @@ class ApiServer:
         if info.verb == "delete":
             options = delete_options(query, self.body_json(request, optional=True))
             deleted = self.storage.delete(rt, ns, name, options)
-            if deleted.get("metadata", {}).get("deletionTimestamp") and self._still_exists(rt, ns, name):
-                return ApiResponse(200, deleted)  # marked, not yet removed: 200 with the object
+            if rt.strategy.return_deleted_object or (
+                    deleted.get("metadata", {}).get("deletionTimestamp") and self._still_exists(rt, ns, name)):
+                return ApiResponse(200, deleted)  # the object itself, or marked and not yet removed
             return ApiResponse(200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
                                      "details": {"name": name, "group": rt.group, "kind": rt.plural,
                                                  "uid": deleted.get("metadata", {}).get("uid", "")}})
@@ -331,8 +332,7 @@ class ApiServer:
         if not isinstance(obj, dict):
             raise errors.BadRequest("the body of the request must be a JSON object")
         _check_kind(obj, rt)
-        if not isinstance(obj.get("metadata", {}), dict):
-            raise errors.BadRequest("metadata must be an object")
+        _check_shape(obj, rt)
         return obj
 
 
@@ -352,6 +352,39 @@ def _check_kind(obj: Obj, rt: ResourceType) -> None:
                                 f"API version ({rt.api_version})")
     if kind is not None and kind != rt.kind:
         raise errors.BadRequest(f"the kind in the data ({kind}) does not match the expected kind ({rt.kind})")
+
+
+_GO_TYPES = {dict: "object", list: "array", str: "string", bool: "bool", int: "number", float: "number",
+             type(None): "null"}
+
+
+def _cannot_handle(rt: ResourceType, value: object, field: str, want: str) -> errors.BadRequest:
+    """The API server's decoding error for a field of the wrong JSON type."""
+    return errors.BadRequest(
+        f'{rt.kind} in version "{rt.version}" cannot be handled as a {rt.kind}: json: cannot unmarshal '
+        f"{_GO_TYPES.get(type(value), 'value')} into Go struct field {rt.kind}.{field} of type {want}")
+
+
+def _check_shape(obj: Obj, rt: ResourceType) -> None:
+    """Reject what could not decode into the kind's Go struct: a spec that is not
+    an object, labels that are not a map of strings, and so on."""
+    for field in ("metadata", "spec", "status"):
+        if field in obj and obj[field] is not None and not isinstance(obj[field], dict):
+            raise _cannot_handle(rt, obj[field], field, "object")
+    metadata = obj.get("metadata") or {}
+    for field in ("name", "generateName", "namespace", "resourceVersion", "uid"):
+        if field in metadata and not isinstance(metadata[field], str):
+            raise _cannot_handle(rt, metadata[field], f"metadata.{field}", "string")
+    for field in ("labels", "annotations"):
+        value = metadata.get(field)
+        if value is not None and (not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values())):
+            raise _cannot_handle(rt, value, f"metadata.{field}", "map[string]string")
+    for field in ("finalizers", "ownerReferences"):
+        value = metadata.get(field)
+        if value is not None and not isinstance(value, list):
+            raise _cannot_handle(rt, value, f"metadata.{field}", "[]string" if field == "finalizers" else "array")
+    if not all(isinstance(f, str) for f in metadata.get("finalizers") or []):
+        raise _cannot_handle(rt, metadata["finalizers"], "metadata.finalizers", "[]string")
 
 
 def _first_line(error: Exception) -> str:

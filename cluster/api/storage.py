@@ -12,6 +12,7 @@ import binascii
 import json
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -143,9 +144,11 @@ class ResourceStorage:
             metadata["generation"] = 1
         else:
             metadata.pop("generation", None)
-        rt.strategy.prepare_for_create(obj)
-        rt.strategy.default(obj)
-        self._validate(rt, obj, rt.strategy.validate(obj))
+        with _decoding(rt):
+            rt.strategy.prepare_for_create(obj)
+            rt.strategy.default(obj)
+            causes = rt.strategy.validate(obj)
+        self._validate(rt, obj, causes)
         if rt.namespaced:
             self._check_namespace(namespace)
         key = rt.key(namespace, name)
@@ -226,9 +229,10 @@ class ResourceStorage:
     def _write_update(
         self, rt: ResourceType, key: bytes, old: Obj, revision: int, obj: Obj, subresource: str, dry_run: bool
     ) -> Obj:
-        new = self._merge_update(rt, old, obj, subresource)
-        if subresource != "status":
-            self._validate(rt, new, rt.strategy.validate_update(new, old))
+        with _decoding(rt):
+            new = self._merge_update(rt, old, obj, subresource)
+            causes = rt.strategy.validate_update(new, old) if subresource != "status" else []
+        self._validate(rt, new, causes)
         if old.get("metadata", {}).get("deletionTimestamp") and self._ready_to_remove(rt, new):
             return self._remove(rt, key, new, revision, dry_run)
         data = encode(new)
@@ -250,7 +254,8 @@ class ResourceStorage:
         else:
             new = json.loads(encode(obj))
             new["apiVersion"], new["kind"] = rt.api_version, rt.kind
-            if strategy.status_subresource and subresource != "finalize":
+            # binding sets spec.nodeName and the PodScheduled condition in one write.
+            if strategy.status_subresource and subresource not in ("finalize", "binding"):
                 if "status" in old:
                     new["status"] = old["status"]
                 else:
@@ -327,12 +332,12 @@ class ResourceStorage:
         if finalizers:
             metadata["finalizers"] = finalizers
         grace = rt.strategy.grace_period(marked, options.grace_period_seconds)
-        if finalizers or grace or rt.strategy.finalize_on_delete(marked):
-            if not metadata.get("deletionTimestamp"):
-                metadata["deletionTimestamp"] = timestamp(self.now() + (grace or 0))
-                metadata["deletionGracePeriodSeconds"] = grace or 0
-            elif grace is not None and grace < int(metadata.get("deletionGracePeriodSeconds", 0)):
+        if metadata.get("deletionTimestamp"):
+            if grace is not None and grace < int(metadata.get("deletionGracePeriodSeconds", 0)):
                 metadata["deletionGracePeriodSeconds"] = grace  # a shorter grace period wins
+        elif finalizers or grace or rt.strategy.finalize_on_delete(marked):
+            metadata["deletionTimestamp"] = timestamp(self.now() + (grace or 0))
+            metadata["deletionGracePeriodSeconds"] = grace or 0
             rt.strategy.on_delete(marked)
         return marked
 
@@ -381,6 +386,17 @@ class ResourceStorage:
 
     def watch(self, rt: ResourceType, namespace: str, options: ListOptions, bookmarks: bool = False) -> "WatchStream":
         return WatchStream(self, rt, namespace, options, bookmarks)
+
+
+@contextmanager
+def _decoding(rt: ResourceType) -> Iterator[None]:
+    """A strategy tripping over a value of the wrong type means the object could not
+    have decoded into the kind's struct: 400, as the real API server answers."""
+    try:
+        yield
+    except (TypeError, AttributeError, KeyError, ValueError) as error:
+        raise errors.BadRequest(
+            f'{rt.kind} in version "{rt.version}" cannot be handled as a {rt.kind}: {error}') from None
 
 
 class _Stale(Exception):

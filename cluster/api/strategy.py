@@ -26,6 +26,7 @@ class Strategy:
     immutable_fields: tuple[str, ...] = ()  # dotted paths an update may not change
     field_selectors: tuple[str, ...] = ()  # beyond metadata.name / metadata.namespace
     default_propagation = "Background"  # what DELETE does with dependents when not told
+    return_deleted_object = False  # DELETE answers with the object (pods, services) or a Status
 
     def default(self, obj: Obj) -> None:
         """Fill in defaults, as the API server's defaulting does (in place)."""

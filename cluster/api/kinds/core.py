@@ -65,6 +65,7 @@ class NodeStrategy(Strategy):
 
 class PodStrategy(Strategy):
     status_subresource = True
+    return_deleted_object = True
     has_generation = True
     field_selectors = ("spec.nodeName", "spec.restartPolicy", "spec.schedulerName",
                        "spec.serviceAccountName", "status.phase", "status.podIP", "status.nominatedNodeName")
@@ -138,6 +139,7 @@ def _qos_class(spec: Obj) -> str:
 
 class ServiceStrategy(Strategy):
     status_subresource = True
+    return_deleted_object = True
     immutable_fields = ("spec.clusterIP",)
 
     def default_status(self, obj: Obj) -> None:
@@ -212,6 +214,10 @@ class SecretStrategy(MetaStrategy):
         return causes
 
 
+class ServiceAccountStrategy(MetaStrategy):
+    return_deleted_object = True
+
+
 def types() -> list[ResourceType]:
     meta = MetaStrategy()
     return [
@@ -227,6 +233,6 @@ def types() -> list[ResourceType]:
         ResourceType("", "v1", "Event", "events", "event", True, EventStrategy(), short_names=("ev",)),
         ResourceType("", "v1", "ConfigMap", "configmaps", "configmap", True, meta, short_names=("cm",)),
         ResourceType("", "v1", "Secret", "secrets", "secret", True, SecretStrategy()),
-        ResourceType("", "v1", "ServiceAccount", "serviceaccounts", "serviceaccount", True, meta,
+        ResourceType("", "v1", "ServiceAccount", "serviceaccounts", "serviceaccount", True, ServiceAccountStrategy(),
                      short_names=("sa",), subresources=frozenset({"token"})),
     ]

@@ -48,5 +48,4 @@ class Command(BaseCommand):
             application=application,
             endpoints=build_endpoint_description_strings(host=host, port=port),
             signal_handlers=True,
-            action_logs=False,
         ).run()
