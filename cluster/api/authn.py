@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from typing import Any
 
 from cluster.models import ApiToken
@@ -22,12 +23,26 @@ def issue_token(username: str, groups: list[str] | tuple[str, ...] = ()) -> str:
     return token
 
 
+# Like kube-apiserver's token cache: a known token is trusted for a few seconds
+# without a database read; an unknown one is always looked up again.
+_TOKEN_CACHE_SECONDS = 10.0
+_token_cache: dict[str, tuple[float, UserInfo]] = {}
+
+
 def authenticate_token(token: str) -> UserInfo | None:
-    row = ApiToken.objects.filter(token_sha256=_digest(token)).values_list("username", "groups").first()
+    digest = _digest(token)
+    cached = _token_cache.get(digest)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    row = ApiToken.objects.filter(token_sha256=digest).values_list("username", "groups").first()
     if row is None:
         return None
     username, groups = row
-    return UserInfo(username, tuple(dict.fromkeys([*groups, AUTHENTICATED])))
+    user = UserInfo(username, tuple(dict.fromkeys([*groups, AUTHENTICATED])))
+    if len(_token_cache) > 10_000:
+        _token_cache.clear()
+    _token_cache[digest] = (time.monotonic() + _TOKEN_CACHE_SECONDS, user)
+    return user
 
 
 def user_from_django(user: Any) -> UserInfo | None:

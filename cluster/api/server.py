@@ -19,7 +19,7 @@ import yaml
 
 from cluster.store import Store, WatchHub, get_hub, get_store
 
-from . import discovery, errors, patch as patching, rbac, requestinfo, subresources
+from . import discovery, errors, openapi, patch as patching, rbac, requestinfo, subresources, tables
 from .audit import AuditLog, AuditRecord
 from .identity import RequestAttributes, UserInfo
 from .kinds import custom, new_registry
@@ -77,7 +77,8 @@ class ApiServer:
         self.audit = AuditLog()
         self.now = now
         self._policy_lock = threading.Lock()
-        self._policy: tuple[object, rbac.RbacPolicy] | None = None
+        self._policy: rbac.RbacPolicy | None = None
+        self._seen: dict[str, int] = {}  # cache name → store revision it reflects
         # The kubelet supplies container logs; until one is attached, logs are empty.
         self.log_source: Callable[[Obj, str], str] = lambda pod, container: ""
 
@@ -140,33 +141,49 @@ class ApiServer:
 
     def _refresh_custom_types(self) -> None:
         """Serve the custom resources of every stored CRD (re-read when CRDs change)."""
-        listed = self.store.range(_CRD_PREFIX, _prefix_end(_CRD_PREFIX), keys_only=True)
-        signature = tuple((kv.key, kv.mod_revision) for kv in listed.kvs)
-        if signature == self.registry.custom_signature:
+        if self._unchanged("crds", (_CRD_PREFIX,)):
             return
-        types: list[ResourceType] = []
-        for kv in self.store.range(_CRD_PREFIX, _prefix_end(_CRD_PREFIX)).kvs:
-            crd = json.loads(kv.value)
-            if not crd.get("metadata", {}).get("deletionTimestamp"):
-                types.extend(custom.resource_types(crd))
-        self.registry.replace_custom(types, signature)
+        listed = self.store.range(_CRD_PREFIX, _prefix_end(_CRD_PREFIX))
+        signature = tuple((kv.key, kv.mod_revision) for kv in listed.kvs)
+        if signature != self.registry.custom_signature:
+            types: list[ResourceType] = []
+            for kv in listed.kvs:
+                crd = json.loads(kv.value)
+                if not crd.get("metadata", {}).get("deletionTimestamp"):
+                    types.extend(custom.resource_types(crd))
+            self.registry.replace_custom(types, signature)
+        self._seen["crds"] = listed.revision
+
+    def _unchanged(self, cache: str, prefixes: tuple[bytes, ...]) -> bool:
+        """True when the watch hub shows no change under ``prefixes`` since the
+        cache was filled — the common case, answered without a database read."""
+        seen = self._seen.get(cache)
+        if seen is None:
+            return False
+        hub = self.storage._hub()
+        current = self.store.revision()
+        if hub.revision < current:
+            hub.pull()  # read-your-writes: a binding created a moment ago applies now
+        if hub.changed_since(seen, prefixes) is False:
+            self._seen[cache] = max(seen, current)
+            return True
+        return False
 
     # --- authorisation ------------------------------------------------------------
 
     def policy(self) -> rbac.RbacPolicy:
-        """The RBAC objects, re-read only when one of them changed."""
-        signature = tuple(
-            (r.count, max((kv.mod_revision for kv in r.kvs), default=0))
-            for r in (self.store.range(p, _prefix_end(p), keys_only=True) for p in _RBAC_PREFIXES)
-        )
+        """The RBAC objects, like kube-apiserver's RBAC informer cache: re-read
+        only when one of them changed."""
         with self._policy_lock:
-            if self._policy is not None and self._policy[0] == signature:
-                return self._policy[1]
+            if self._policy is not None and self._unchanged("rbac", _RBAC_PREFIXES):
+                return self._policy
+        revision = self.store.revision()
         objects = [json.loads(kv.value) for p in _RBAC_PREFIXES
-                   for kv in self.store.range(p, _prefix_end(p)).kvs]
+                   for kv in self.store.range(p, _prefix_end(p), revision=revision).kvs]
         policy = rbac.RbacPolicy.from_objects(objects)
         with self._policy_lock:
-            self._policy = (signature, policy)
+            self._policy = policy
+            self._seen["rbac"] = revision
         return policy
 
     def authorize(self, user: UserInfo, attrs: RequestAttributes) -> rbac.Decision:
@@ -204,6 +221,12 @@ class ApiServer:
             raise errors.Forbidden(f'forbidden: User "{request.user.username}" cannot '  # type: ignore[union-attr]
                                    f'{info.verb} path "{request.path}"')
         self._refresh_custom_types()
+        path = request.path.rstrip("/")
+        if path in ("/api", "/apis") and discovery.wants_aggregated(request.accept):
+            return ApiResponse(200, discovery.aggregated(self.registry, legacy=path == "/api"),
+                               content_type=discovery.AGGREGATED_MEDIA)
+        if path == "/openapi" or path.startswith("/openapi/"):
+            return openapi.serve(self, request)
         body = discovery.document(self.registry, request.path)
         if body is None:
             raise errors.NotFound("the server could not find the requested resource")

@@ -152,6 +152,16 @@ class WatchHub:
             return [e for e in events if e.revision < last], last
         return events, upto + 1
 
+    def changed_since(self, revision: int, prefixes: tuple[bytes, ...]) -> bool | None:
+        """Whether any key under ``prefixes`` changed after ``revision``, answered
+        from memory; None when the hub cannot tell (not running, or the window
+        no longer reaches back that far). Lets caches skip a database read."""
+        with self._cond:
+            if self._thread is None or revision + 1 < self.first_revision:
+                return None
+            i = bisect.bisect_left(self._revisions, revision + 1)
+            return any(self._events[j].kv.key.startswith(prefixes) for j in range(i, len(self._events)))
+
     def wait(self, revision: int, timeout: float | None) -> bool:
         """Block until the hub has read ``revision``; False on timeout."""
         with self._cond:

@@ -18,7 +18,13 @@ def _bench_store(options: dict[str, Any]) -> dict[str, Any]:
     return bench(vs_etcd=bool(options["vs_etcd"]))
 
 
-SUBJECTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {"store": _bench_store}
+def _bench_api(options: dict[str, Any]) -> dict[str, Any]:
+    from cluster.bench.api import bench
+
+    return bench(pods=options["pods"], clients=options["clients"])
+
+
+SUBJECTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {"store": _bench_store, "api": _bench_api}
 
 ROWS = [
     ("sequential puts/s (1 client)", "sequential_puts_per_s", "{:,.0f}"),
@@ -63,10 +69,16 @@ class Command(BaseCommand):
         parser.add_argument("subject", choices=sorted(SUBJECTS), help="what to benchmark")
         parser.add_argument("--vs-etcd", action="store_true", help="run the same workload against a real etcd")
         parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+        parser.add_argument("--pods", type=int, default=10_000, help="api: pods stored before measuring")
+        parser.add_argument("--clients", type=int, default=50, help="api: concurrent HTTP clients")
 
     def handle(self, *args: Any, **options: Any) -> None:
         figures = SUBJECTS[options["subject"]](options)
         if options["json"]:
             self.stdout.write(json.dumps(figures, sort_keys=True))
+        elif options["subject"] == "api":
+            from cluster.bench.api import table as api_table
+
+            self.stdout.write(api_table(figures))
         else:
             self.stdout.write(table(figures))

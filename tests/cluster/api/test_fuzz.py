@@ -79,12 +79,10 @@ def test_hostile_http_requests_never_500(api, method, path, authorization, conte
     token = authn.issue_token("fuzzer", ["system:masters"])
     header = f"Bearer {token}" if authorization == "token" else authorization
     revision = api.store.revision()
-    send = getattr(Client(), method)
     headers = {"HTTP_AUTHORIZATION": header, "HTTP_ACCEPT": accept}
-    if method == "get":
-        response = send(f"{path}?{query}", **headers)
-    else:
-        response = send(f"{path}?{query}", data=body, content_type=content_type or "text/plain", **headers)
+    # generic() sends the body bytes as they are, whatever the content type claims.
+    response = Client().generic(method.upper(), f"{path}?{query}", data=b"" if method == "get" else body,
+                                content_type=content_type or "text/plain", **headers)
     service.reset()
     assert response.status_code < 500
     if response.status_code >= 400:
