@@ -18,8 +18,13 @@ run: $(STAMP)
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py runcluster 127.0.0.1:8000
 
+# The store suites run a second time on a throwaway PostgreSQL when it is installed.
+PG_SUITES := tests/cluster/test_store.py tests/cluster/test_watch.py tests/cluster/test_store_properties.py \
+	tests/cluster/test_snapshot.py
+
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
+	scripts/with-postgres $(PY) -m pytest -p no:cacheprovider $(PG_SUITES)
 
 clean:
 	rm -rf $(VENV) var

@@ -130,11 +130,18 @@ def test_writer_threads_get_gap_free_revisions_seen_once_in_order(store, threads
         hub.stop()
 
 
+def _test_database_url() -> str:
+    """The URL of the test database (already migrated), for writer processes."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{Path(db['NAME'])}"
+    return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
 def test_writer_processes_and_threads_get_gap_free_revisions_seen_once_in_order(store):
     processes, threads, puts = 3, 3, 20
     hub, watcher = watch_everything(store)
-    database = Path(connection.settings_dict["NAME"])  # the test database, already migrated
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{database}", PYTHONPATH=str(settings.BASE_DIR))
+    env = dict(os.environ, DATABASE_URL=_test_database_url(), PYTHONPATH=str(settings.BASE_DIR))
     try:
         children = [
             subprocess.Popen(
