@@ -5,7 +5,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from .live import sources
+
+SPEEDS = [0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 50.0]
+
 
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
-    return render(request, "index.html")
+    """The page shell; the websocket fills every live region with a snapshot."""
+    return render(request, "index.html", {"clock": sources.clock(), "speeds": SPEEDS})

@@ -1,0 +1,1 @@
+"""The live dashboard: websocket consumers that stream the cluster as HTML fragments."""

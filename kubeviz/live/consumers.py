@@ -1,0 +1,159 @@
+"""The dashboard's websocket: a snapshot on connect, then coalesced deltas.
+
+On connect the consumer lists nodes, pods and events as the logged-in user
+(RBAC applies), renders every live region with the revision it reflects and
+opens watches from there. Changes mark keys dirty; at most every
+``FLUSH_INTERVAL`` seconds whatever is dirty is rendered once and sent as one
+message of out-of-band swaps — a thousand changes in a burst are one repaint.
+A watch that ends (compaction, a restart) closes the socket; the ws extension
+reconnects and the new connection starts with a fresh snapshot.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from cluster.client import ApiClient, StatusError
+
+from . import render, sources
+from .pump import Batch, WatchPump
+from .state import ClusterState
+
+logger = logging.getLogger(__name__)
+FLUSH_INTERVAL = 0.15  # seconds: the coalescing window
+IDLE_POLL = 0.5  # seconds: how often the feeds without watches (traces, audit, etcd) are read when quiet
+FEED_LIMIT = 30
+
+
+def client_for(user: Any) -> ApiClient:
+    from cluster.api.authn import user_from_django
+    from cluster.api.service import api_server
+    from cluster.client.local import LocalTransport
+
+    return ApiClient(LocalTransport(api_server(), user_from_django(user)))
+
+
+def read_changes(revision: int, limit: int) -> tuple[list[Any], int, Any]:
+    from cluster.api import telemetry
+
+    status = telemetry.store_status()
+    start = max(revision, status.revision - limit) if revision else status.revision - limit
+    changes, upto = telemetry.changes_since(start, limit=limit)
+    return changes, max(upto, status.revision), status
+
+
+class DashboardConsumer(AsyncWebsocketConsumer):
+    flush_interval = FLUSH_INTERVAL
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=4401)
+            return
+        await self.accept()
+        self.loop = asyncio.get_running_loop()
+        self.inbox: list[tuple[str, str, dict[str, Any]]] = []
+        self.wake = asyncio.Event()
+        self.state = ClusterState()
+        self.trace_seq = self.audit_seq = self.cdc_revision = 0
+        self.last_decision: int | None = None
+        self.messages_sent = 0
+        client = await database_sync_to_async(client_for)(user)
+        self.pump = WatchPump(client, self._from_thread)
+        try:
+            items, revision = await sync_to_async(self.pump.list, thread_sensitive=False)()
+        except StatusError as error:
+            await self.send(text_data=f'<div id="flash" class="flash error">{error}</div>')
+            await self.close(code=4403)
+            return
+        for kind, objects in items.items():
+            self.state.load(kind, objects)
+        self.state.revision = max(self.state.revision, revision)
+        extras = await self._extras(snapshot=True)
+        await self._send(render.snapshot(self.state, extras, can_act=True))
+        self.pump.start()
+        self.flusher = asyncio.create_task(self._flush_loop())
+
+    async def disconnect(self, code: int) -> None:
+        pump = getattr(self, "pump", None)
+        if pump is not None:
+            pump.close()
+        flusher = getattr(self, "flusher", None)
+        if flusher is not None:
+            flusher.cancel()
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        """The page sends nothing the server needs; the socket is one-way."""
+
+    # -- the pump's thread hands batches over here ----------------------------------
+    def _from_thread(self, batch: Batch) -> None:
+        self.loop.call_soon_threadsafe(self._receive_batch, batch)
+
+    def _receive_batch(self, batch: Batch) -> None:
+        self.inbox.extend(batch)
+        self.wake.set()
+
+    # -- flushing ---------------------------------------------------------------------
+    async def _flush_loop(self) -> None:
+        try:
+            while True:
+                try:
+                    await asyncio.wait_for(self.wake.wait(), IDLE_POLL)
+                except asyncio.TimeoutError:
+                    pass
+                await asyncio.sleep(self.flush_interval)  # let the burst finish: one repaint
+                self.wake.clear()
+                if not await self.flush():
+                    return
+        except asyncio.CancelledError:
+            pass
+
+    async def flush(self) -> bool:
+        """Apply what arrived, send one delta; False when the socket was closed."""
+        inbox, self.inbox = self.inbox, []
+        before = self.state.revision
+        for kind, type_, obj in inbox:
+            if type_ == "ERROR":
+                await self.close(code=4410)  # the client reconnects and gets a fresh snapshot
+                return False
+            self.state.apply(kind, type_, obj)
+        ops = self.state.flush()
+        extras = await self._extras(snapshot=False)
+        changed = self.state.revision != before
+        if not (ops or changed or extras.traces or extras.audit or extras.changes or extras.decisions is not None):
+            return True
+        await self._send(render.delta(self.state, ops, extras, can_act=True, revision_changed=changed))
+        return True
+
+    async def _send(self, html: str) -> None:
+        self.messages_sent += 1
+        await self.send(text_data=html)
+
+    async def _extras(self, snapshot: bool) -> render.Extras:
+        extras = render.Extras(has_plane=sources.plane() is not None)
+        traces = sources.trace_feed()
+        if traces is not None:
+            items, self.trace_seq = traces.since(self.trace_seq, FEED_LIMIT)
+            extras.traces = list(reversed(items))
+        items, self.audit_seq = sources.audit_feed().since(self.audit_seq, FEED_LIMIT)
+        extras.audit = list(reversed(items))
+        try:
+            changes, upto, status = await sync_to_async(read_changes, thread_sensitive=False)(
+                self.cdc_revision, FEED_LIMIT)
+        except Exception:  # the etcd panel is telemetry: a busy database skips one read
+            logger.debug("store status unavailable", exc_info=True)
+        else:
+            if snapshot or upto != self.cdc_revision:
+                extras.changes, extras.status = list(reversed(changes)), status
+            self.cdc_revision = upto
+        decisions = sources.scheduler_decisions()
+        marker = id(decisions[-1]) if decisions else None
+        if snapshot or marker != self.last_decision:
+            extras.decisions = list(reversed(decisions))
+            self.last_decision = marker
+        return extras

@@ -1,0 +1,79 @@
+"""HTML at the edge: ``ClusterState`` and the feeds rendered as fragments with stable ids.
+
+A snapshot replaces every live region by id; a delta is a list of
+out-of-band swaps (``hx-swap-oob``) the htmx ws extension applies in order.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.template.loader import render_to_string
+
+from .model import NodeView, PodView, dom_id
+from .state import PENDING, ClusterState, Ops
+
+PENDING_ID = "pending-pods"
+
+# (scenario, label, what it does) — the buttons on every node card
+NODE_ACTIONS = [
+    ("kill-node", "kill", "the machine dies: kubelet and containers stop"),
+    ("revive-node", "revive", "a dead machine boots again"),
+    ("partition-node", "partition", "the kubelet runs on but cannot reach the API server"),
+    ("heal-node", "heal", "the network partition ends"),
+    ("cordon", "cordon", "mark unschedulable: no new pods land here"),
+    ("uncordon", "uncordon", "allow new pods again"),
+]
+
+
+@dataclass
+class Extras:
+    """What the consumer adds beside the cluster objects: the process-local feeds."""
+
+    traces: list[Any] = field(default_factory=list)  # newest first
+    audit: list[Any] = field(default_factory=list)  # newest first
+    changes: list[Any] = field(default_factory=list)  # newest first
+    status: Any = None
+    decisions: list[dict[str, Any]] | None = None  # None: unchanged
+    has_plane: bool = False
+
+
+def container_id(node: str) -> str:
+    return PENDING_ID if node == PENDING else "pods-" + dom_id(node)
+
+
+def _card(state: ClusterState, node: NodeView) -> dict[str, Any]:
+    return {"node": node, "pods": state.pods_on(node.name)}
+
+
+def _base(can_act: bool, extras: Extras) -> dict[str, Any]:
+    return {"can_act": can_act, "node_actions": NODE_ACTIONS, "traces": extras.traces, "audit": extras.audit,
+            "changes": extras.changes, "status": extras.status, "decisions": extras.decisions or [],
+            "has_plane": extras.has_plane}
+
+
+def snapshot(state: ClusterState, extras: Extras, can_act: bool) -> str:
+    state.snapshot()
+    context = _base(can_act, extras) | {
+        "revision": state.revision,
+        "nodes": [_card(state, node) for node in state.node_list()],
+        "pending": state.pending(),
+        "events": state.recent_events(),
+    }
+    return render_to_string("_live_snapshot.html", context)
+
+
+def delta(state: ClusterState, ops: Ops, extras: Extras, can_act: bool, revision_changed: bool) -> str:
+    groups: dict[str, list[PodView]] = {}
+    for container, pod in ops.pods_added:
+        groups.setdefault(container, []).append(pod)
+    context = _base(can_act, extras) | {
+        "ops": ops,
+        "revision": state.revision,
+        "revision_changed": revision_changed,
+        "nodes_added": [_card(state, node) for node in ops.nodes_added],
+        "nodes_replaced": [_card(state, node) for node in ops.nodes_replaced],
+        "pods_added": [(container_id(c), c == PENDING, pods) for c, pods in groups.items()],
+        "decisions_changed": extras.decisions is not None,
+    }
+    return render_to_string("_live_delta.html", context)

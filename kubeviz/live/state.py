@@ -1,0 +1,194 @@
+"""What one dashboard has drawn, and what must change: the consumer's diff engine.
+
+``ClusterState`` takes watch events (nodes, pods, events) and marks keys
+dirty; ``flush()`` turns everything dirty since the last flush into one list
+of DOM operations — however many events touched a key in between, it is
+redrawn once (bursts coalesce). Pure data: no I/O, no HTML.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from .model import EventView, NodeView, PodView, dom_id, event_view, node_view, pod_view
+
+Obj = dict[str, Any]
+PENDING = ""  # the container of pods without a node: the Pending tray
+EVENT_LIMIT = 50
+
+
+@dataclass
+class Ops:
+    """DOM operations for one message, applied in this order."""
+
+    delete: list[str] = field(default_factory=list)  # element ids
+    nodes_added: list[NodeView] = field(default_factory=list)  # appended to #nodes, pods inside
+    nodes_replaced: list[NodeView] = field(default_factory=list)  # the whole card swapped, pods inside
+    nodes_changed: list[NodeView] = field(default_factory=list)  # only the card's head (usage) swapped
+    pods_added: list[tuple[str, PodView]] = field(default_factory=list)  # (container id, pod) appended
+    pods_changed: list[PodView] = field(default_factory=list)  # swapped in place
+    events_added: list[EventView] = field(default_factory=list)  # prepended to #events, newest first
+
+    def __bool__(self) -> bool:
+        return any((self.delete, self.nodes_added, self.nodes_replaced, self.nodes_changed, self.pods_added, self.pods_changed,
+                    self.events_added))
+
+
+class ClusterState:
+    def __init__(self) -> None:
+        self.nodes: dict[str, Obj] = {}
+        self.pods: dict[str, PodView] = {}
+        self.events: OrderedDict[str, EventView] = OrderedDict()
+        self.revision = 0
+        self._dirty_nodes: set[str] = set()  # the Node object changed: redraw its card
+        self._dirty_usage: set[str] = set()  # its pods changed: redraw the card's head
+        self._dirty_pods: set[str] = set()
+        self._new_events: list[str] = []
+        self._drawn_nodes: set[str] = set()
+        self._placed: dict[str, str] = {}  # pod key -> node it is drawn in (PENDING for the tray)
+        self._drawn_events: set[str] = set()
+
+    # -- input ---------------------------------------------------------------------
+    def apply(self, kind: str, type_: str, obj: Obj) -> None:
+        meta = obj.get("metadata") or {}
+        rv = meta.get("resourceVersion")
+        if type_ == "BOOKMARK" or type_ == "ERROR":
+            if type_ == "BOOKMARK" and rv and str(rv).isdigit():
+                self.revision = max(self.revision, int(rv))
+            return
+        if rv and str(rv).isdigit():
+            self.revision = max(self.revision, int(rv))
+        if kind == "nodes":
+            name = meta.get("name", "")
+            if type_ == "DELETED":
+                self.nodes.pop(name, None)
+            else:
+                self.nodes[name] = obj
+            self._dirty_nodes.add(name)
+        elif kind == "pods":
+            pod = pod_view(obj)
+            old = self.pods.get(pod.key)
+            if type_ == "DELETED":
+                self.pods.pop(pod.key, None)
+            else:
+                self.pods[pod.key] = pod
+            self._dirty_pods.add(pod.key)
+            for node in {pod.node, old.node if old else ""} - {""}:
+                self._dirty_usage.add(node)  # its requested cpu/memory changed
+        elif kind == "events":
+            event = event_view(obj)
+            self.events.pop(event.uid, None)
+            if type_ != "DELETED":
+                self.events[event.uid] = event
+                self._new_events.append(event.uid)
+            while len(self.events) > EVENT_LIMIT:
+                self.events.popitem(last=False)
+
+    def load(self, kind: str, items: list[Obj]) -> None:
+        for item in items:
+            self.apply(kind, "ADDED", item)
+
+    # -- views ---------------------------------------------------------------------
+    def pods_on(self, node: str) -> list[PodView]:
+        return sorted((p for p in self.pods.values() if p.node == node), key=lambda p: (p.owner, p.name))
+
+    def pending(self) -> list[PodView]:
+        """Pods drawn in the tray: unscheduled, or bound to a node the map does not show."""
+        return sorted((p for p in self.pods.values() if self._container(p) == PENDING), key=lambda p: p.key)
+
+    def node(self, name: str) -> NodeView:
+        return node_view(self.nodes[name], self.pods_on(name))
+
+    def node_list(self) -> list[NodeView]:
+        return [self.node(name) for name in sorted(self.nodes)]
+
+    def recent_events(self) -> list[EventView]:
+        return list(reversed(self.events.values()))
+
+    def _container(self, pod: PodView) -> str:
+        return pod.node if pod.node in self.nodes else PENDING
+
+    # -- output --------------------------------------------------------------------
+    def snapshot(self) -> None:
+        """Everything is about to be drawn afresh: forget what is dirty."""
+        self._dirty_nodes.clear()
+        self._dirty_usage.clear()
+        self._dirty_pods.clear()
+        self._new_events.clear()
+        self._drawn_nodes = set(self.nodes)
+        self._placed = {key: self._container(pod) for key, pod in self.pods.items()}
+        self._drawn_events = set(self.events)
+
+    @property
+    def dirty(self) -> bool:
+        return bool(self._dirty_nodes or self._dirty_usage or self._dirty_pods or self._new_events)
+
+    def flush(self) -> Ops:
+        ops = Ops()
+        dirty_nodes, self._dirty_nodes = self._dirty_nodes, set()
+        dirty_usage, self._dirty_usage = self._dirty_usage, set()
+        dirty_pods, self._dirty_pods = self._dirty_pods, set()
+        new_events, self._new_events = self._new_events, []
+        for name in sorted(dirty_nodes):
+            if name not in self.nodes:
+                if name in self._drawn_nodes:
+                    self._drawn_nodes.discard(name)
+                    ops.delete.append(self._node_id(name))
+                    # its pods went with the card: draw the survivors again, in the tray
+                    for key, placed in list(self._placed.items()):
+                        if placed == name:
+                            del self._placed[key]
+                            dirty_pods.add(key)
+                continue
+            if name in self._drawn_nodes:
+                ops.nodes_replaced.append(self.node(name))
+            else:
+                self._drawn_nodes.add(name)
+                ops.nodes_added.append(self.node(name))
+            for pod in self.pods_on(name):  # drawn inside the card
+                placed = self._placed.get(pod.key)
+                if placed is not None and placed != name:
+                    ops.delete.append(pod.id)
+                self._placed[pod.key] = name
+                dirty_pods.discard(pod.key)
+        for name in sorted(dirty_usage - dirty_nodes):
+            if name in self._drawn_nodes and name in self.nodes:
+                ops.nodes_changed.append(self.node(name))
+        for key in sorted(dirty_pods):
+            pod = self.pods.get(key)
+            placed = self._placed.get(key)
+            if pod is None:
+                if placed is not None:
+                    del self._placed[key]
+                    ops.delete.append(_pod_id(key))
+                continue
+            container = self._container(pod)
+            if placed == container:
+                ops.pods_changed.append(pod)
+                continue
+            if placed is not None:
+                ops.delete.append(pod.id)
+            self._placed[key] = container
+            ops.pods_added.append((container, pod))
+        seen: set[str] = set()
+        for uid in reversed(new_events):
+            if uid in seen or uid not in self.events:
+                continue
+            seen.add(uid)
+            if uid in self._drawn_events:
+                ops.delete.append(self.events[uid].id)
+            ops.events_added.append(self.events[uid])  # newest first
+        for uid in sorted(self._drawn_events - set(self.events)):
+            ops.delete.append("ev-" + dom_id(uid))
+        self._drawn_events = set(self.events)
+        return ops
+
+    @staticmethod
+    def _node_id(name: str) -> str:
+        return "node-" + dom_id(name)
+
+
+def _pod_id(key: str) -> str:
+    namespace, _, name = key.partition("/")
+    return "pod-" + dom_id(namespace, name)
