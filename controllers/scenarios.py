@@ -1,0 +1,139 @@
+"""Scenario actions: one set of functions behind ``manage.py scenario``, an endpoint and the buttons.
+
+The simulated machines' state lives in the API — ConfigMap
+``kube-system/kubeviz-scenarios``, one ``node.<name>`` entry each (JSON: the
+machine's ``spec`` and its ``state``). The kubelet pool watches it, so a
+scenario run from another process reaches the running cluster through the
+API server like any other change, and shows up in the change log.
+"""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from cluster.client import ApiClient, StatusError
+from cluster.client import resources as r
+
+from .kubelet.pool import SCENARIO_CONFIGMAP, SCENARIO_NAMESPACE
+from .kubelet.runtime import CRASH_NOW
+
+Obj = dict[str, Any]
+STATES = ("running", "dead", "partitioned", "slow", "removed")
+
+
+class ScenarioError(Exception):
+    pass
+
+
+def _configmap(client: ApiClient) -> Obj | None:
+    try:
+        return client.get(r.CONFIGMAPS, SCENARIO_CONFIGMAP, SCENARIO_NAMESPACE)
+    except StatusError as error:
+        if error.not_found:
+            return None
+        raise
+
+
+def simulated_nodes(client: ApiClient) -> dict[str, Obj]:
+    cm = _configmap(client) or {}
+    return {k[5:]: json.loads(v) for k, v in (cm.get("data") or {}).items() if k.startswith("node.")}
+
+
+def _update(client: ApiClient, change: Callable[[dict[str, Obj]], None]) -> dict[str, Obj]:
+    """Read-modify-write the scenario ConfigMap, retrying on conflict."""
+    for _ in range(10):
+        cm = _configmap(client)
+        nodes = {k[5:]: json.loads(v) for k, v in ((cm or {}).get("data") or {}).items() if k.startswith("node.")}
+        change(nodes)
+        data = {f"node.{name}": json.dumps(entry, sort_keys=True) for name, entry in sorted(nodes.items())}
+        try:
+            if cm is None:
+                client.create(r.CONFIGMAPS, {"apiVersion": "v1", "kind": "ConfigMap",
+                                             "metadata": {"name": SCENARIO_CONFIGMAP, "namespace": SCENARIO_NAMESPACE},
+                                             "data": data}, SCENARIO_NAMESPACE)
+            else:
+                client.update(r.CONFIGMAPS, {**cm, "data": data})
+            return nodes
+        except StatusError as error:
+            if error.code != 409:
+                raise
+    raise ScenarioError("the scenario ConfigMap kept changing; try again")
+
+
+def _set_state(client: ApiClient, name: str, state: str, allowed_from: tuple[str, ...] | None = None) -> None:
+    def change(nodes: dict[str, Obj]) -> None:
+        if name not in nodes or nodes[name].get("state") == "removed":
+            raise ScenarioError(f'node "{name}" is not a simulated node')
+        if allowed_from is not None and nodes[name].get("state", "running") not in allowed_from:
+            raise ScenarioError(f'node "{name}" is {nodes[name].get("state")}, not {" or ".join(allowed_from)}')
+        nodes[name]["state"] = state
+
+    _update(client, change)
+
+
+def add_node(client: ApiClient, name: str = "", cpu: str = "4", memory: str = "8Gi", pods: int = 110,
+             labels: dict[str, str] | None = None, taints: list[Obj] | None = None) -> str:
+    chosen = [name]
+
+    def change(nodes: dict[str, Obj]) -> None:
+        index = max([int((e.get("spec") or {}).get("index", 0)) for e in nodes.values()], default=0) + 1
+        if not chosen[0]:
+            chosen[0] = f"node-{index}"
+        if chosen[0] in nodes and nodes[chosen[0]].get("state") != "removed":
+            raise ScenarioError(f'node "{chosen[0]}" already exists')
+        nodes[chosen[0]] = {"state": "running", "spec": {"index": index, "cpu": cpu, "memory": memory, "pods": pods,
+                                                         "labels": labels or {}, "taints": taints or []}}
+
+    _update(client, change)
+    return chosen[0]
+
+
+def kill_node(client: ApiClient, name: str) -> None:
+    """The machine dies: its kubelet stops, its containers stop."""
+    _set_state(client, name, "dead")
+
+
+def revive_node(client: ApiClient, name: str) -> None:
+    _set_state(client, name, "running", ("dead",))
+
+
+def partition_node(client: ApiClient, name: str) -> None:
+    """The kubelet keeps running its pods but cannot reach the API server."""
+    _set_state(client, name, "partitioned")
+
+
+def heal_node(client: ApiClient, name: str) -> None:
+    _set_state(client, name, "running", ("partitioned", "slow"))
+
+
+def slow_node(client: ApiClient, name: str) -> None:
+    """Heartbeats arrive late, but within the grace period: the node stays Ready."""
+    _set_state(client, name, "slow")
+
+
+def remove_node(client: ApiClient, name: str) -> None:
+    """The machine leaves the cluster: kubelet stopped, Node and Lease deleted."""
+    _set_state(client, name, "removed")
+    for resource, namespace in ((r.NODES, ""), (r.LEASES, "kube-node-lease")):
+        try:
+            client.delete(resource, name, namespace)
+        except StatusError as error:
+            if not error.not_found:
+                raise
+
+
+def crash_pod(client: ApiClient, namespace: str, name: str) -> None:
+    """The pod's first running container crashes once (exit code 1), as if the process died."""
+    try:
+        pod = client.get(r.PODS, name, namespace)
+    except StatusError as error:
+        raise ScenarioError(f'pod "{namespace}/{name}" not found') if error.not_found else error
+    if not (pod.get("spec") or {}).get("nodeName"):
+        raise ScenarioError(f'pod "{namespace}/{name}" is not running on a node yet')
+    annotations = dict(pod["metadata"].get("annotations") or {})
+    annotations[CRASH_NOW] = f"{time.time():.3f}-{uuid.uuid4().hex[:6]}"
+    pod["metadata"]["annotations"] = annotations
+    client.update(r.PODS, pod)
