@@ -31,6 +31,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("addrport", nargs="?", help="ADDR:PORT or PORT to listen on")
         parser.add_argument("--no-migrate", action="store_true", help="skip applying migrations")
+        parser.add_argument("--speed", type=float, default=1.0, help="simulated seconds per real second (0.25-50)")
+        parser.add_argument("--profile", default="demo", choices=["demo", "realistic"],
+                            help="timing profile: demo (the story in seconds) or realistic (Kubernetes defaults)")
+        parser.add_argument("--nodes", type=int, default=3, help="simulated nodes to start with (default 3)")
+        parser.add_argument("--empty", action="store_true", help="no demo workload (Deployment web, Service web)")
 
     def handle(self, *args: object, **options: object) -> None:
         from daphne.endpoints import build_endpoint_description_strings
@@ -42,10 +47,27 @@ class Command(BaseCommand):
         host, port = parse_addrport(options["addrport"])  # type: ignore[arg-type]
         if not options["no_migrate"]:
             call_command("migrate", verbosity=0, interactive=False)
-        start_background()
+        server = start_background()
+        plane = self._start_control_plane(server, options)
+        self.stdout.write(f"control plane: {len(plane.kubelets.kubelets)} nodes, profile {plane.profile.name}, "
+                          f"speed {plane.clock.speed:g}x")
         self.stdout.write(f"KubeViz listening on http://{host}:{port}/ (Ctrl-C stops it)")
         Server(
             application=application,
             endpoints=build_endpoint_description_strings(host=host, port=port),
             signal_handlers=True,
         ).run()
+
+    @staticmethod
+    def _start_control_plane(server, options):  # type: ignore[no-untyped-def]
+        import time
+
+        from controllers.clock import SimClock, profile
+        from controllers.plane import start_control_plane
+
+        try:
+            clock = SimClock(start=time.time(), speed=float(options["speed"]), realtime=True)  # type: ignore[arg-type]
+        except ValueError as error:
+            raise CommandError(str(error)) from None
+        return start_control_plane(server, clock, profile(str(options["profile"])), nodes=int(options["nodes"]),  # type: ignore[arg-type]
+                                   demo=not options["empty"])
