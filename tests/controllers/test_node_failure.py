@@ -30,9 +30,6 @@ def _reasons(client, namespace: str = "default") -> set[str]:
 
 def test_kill_node_evicts_and_reschedules_then_revive(api, admin_client):
     plane = make_plane(api)
-    for name in ("node-1", "node-2", "node-3"):
-        scenarios_entry = {"state": "running"}
-        assert scenarios_entry
     tolerations = [{"key": UNREACHABLE, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 10},
                    {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute",
                     "tolerationSeconds": 10}]
