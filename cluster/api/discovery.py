@@ -59,6 +59,61 @@ def group_entry(group: str, versions: list[str]) -> dict[str, Any]:
     return {"name": group, "versions": gvs, "preferredVersion": gvs[0]}
 
 
+AGGREGATED_MEDIA = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+
+
+def wants_aggregated(accept: str) -> bool:
+    """Whether the client listed the aggregated discovery v2 media type (kubectl does, first)."""
+    for media in accept.split(","):
+        params = {k.strip(): v.strip() for k, _, v in (p.partition("=") for p in media.split(";")[1:])}
+        if (params.get("g") == "apidiscovery.k8s.io" and params.get("v") == "v2"
+                and params.get("as") == "APIGroupDiscoveryList"):
+            return True
+    return False
+
+
+def _sub_entry(rt: ResourceType, entry: dict[str, Any]) -> dict[str, Any]:
+    kind = {"group": entry.get("group", rt.group), "version": entry.get("version", rt.version),
+            "kind": entry["kind"]}
+    return {"subresource": entry["name"].split("/", 1)[1], "responseKind": kind, "verbs": entry["verbs"]}
+
+
+def _aggregated_resource(rt: ResourceType) -> dict[str, Any]:
+    top, *subs = _resource_entries(rt)
+    resource: dict[str, Any] = {
+        "resource": rt.plural,
+        "responseKind": {"group": rt.group, "version": rt.version, "kind": rt.kind},
+        "scope": "Namespaced" if rt.namespaced else "Cluster",
+        "singularResource": rt.singular,
+        "verbs": top["verbs"],
+    }
+    if rt.short_names:
+        resource["shortNames"] = list(rt.short_names)
+    if rt.categories:
+        resource["categories"] = list(rt.categories)
+    if subs:
+        resource["subresources"] = [_sub_entry(rt, s) for s in subs]
+    return resource
+
+
+def aggregated(registry: Registry, legacy: bool) -> dict[str, Any]:
+    """``/api`` (legacy=True) or ``/apis`` as an ``apidiscovery.k8s.io/v2``
+    APIGroupDiscoveryList: every group, version and resource in one document."""
+    items = []
+    for group, versions in registry.group_versions().items():
+        if bool(group) == legacy:
+            continue
+        item_versions = []
+        for version in versions:
+            types = sorted((rt for rt in registry.all() if rt.group == group and rt.version == version),
+                           key=lambda r: r.plural)
+            item_versions.append({"version": version, "resources": [_aggregated_resource(rt) for rt in types],
+                                  "freshness": "Current"})
+        items.append({"metadata": {"name": group} if group else {}, "versions": item_versions})
+    return {"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {},
+            "items": items}
+
+
 def document(registry: Registry, path: str) -> dict[str, Any] | None:
     parts = [p for p in path.strip("/").split("/") if p]
     if parts == ["version"]:

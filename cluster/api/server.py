@@ -62,6 +62,8 @@ class ApiResponse:
     timeout_seconds: float | None = None
     bookmarks: bool = False
     warnings: list[str] = field(default_factory=list)
+    # Applied to each watch event's object (a Table row for ``kubectl get -w``).
+    event_object: Callable[[Obj, bool], Obj] | None = None
 
 
 class ApiServer:
@@ -100,6 +102,8 @@ class ApiServer:
                 rt = self._resolve(info)
                 decision = self._authorize(request.user, info, rt)
                 response = self._dispatch(request, info, rt)
+                if not info.subresource and tables.wants_table(request.accept):
+                    response = self._as_table(request, info, rt, response)
         except errors.ApiError as error:
             response = ApiResponse(error.code, error.status())
             if isinstance(error, errors.Forbidden) and not decision:
@@ -211,6 +215,19 @@ class ApiServer:
                 else {"group": rt.group, "kind": rt.plural},
             )
         return decision.reason
+
+    def _as_table(self, request: ApiRequest, info: requestinfo.RequestInfo, rt: ResourceType,
+                  response: ApiResponse) -> ApiResponse:
+        """Print the response as kube-apiserver's table convertor would (``kubectl get``)."""
+        include = tables.include_object(request.query)
+        if info.verb == "watch" and response.stream is not None:
+            def event_object(obj: Obj, first: bool) -> Obj:
+                return tables.table(rt, obj, self.now(), include, with_columns=first)
+
+            response.event_object = event_object
+        elif info.verb in ("get", "list") and response.code == 200 and isinstance(response.body, dict):
+            response.body = tables.table(rt, response.body, self.now(), include)
+        return response
 
     # --- non-resource endpoints ---------------------------------------------------
 

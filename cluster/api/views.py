@@ -25,9 +25,9 @@ from .service import api_server
 BOOKMARK_INTERVAL = 10.0  # seconds of quiet before a watch sends a BOOKMARK
 
 
-def _user(request: HttpRequest) -> tuple[UserInfo | None, bool]:
+def _user(request: HttpRequest, path_token: str | None = None) -> tuple[UserInfo | None, bool]:
     """(identity, came from a session cookie)."""
-    token = authn.bearer_token(request.headers.get("Authorization", ""))
+    token = authn.bearer_token(request.headers.get("Authorization", "")) or path_token
     if token is not None:
         return authn.authenticate_token(token), False
     user = getattr(request, "user", None)
@@ -47,17 +47,25 @@ def _csrf_failure(request: HttpRequest) -> HttpResponse | None:
     return _json(error.code, error.status())
 
 
-def _json(code: int, body: Any, warnings: list[str] | None = None) -> HttpResponse:
-    response = HttpResponse(json.dumps(body), status=code, content_type="application/json")
-    for warning in warnings or []:
-        response.headers["Warning"] = f'299 - "{warning}"'
+def _json(code: int, body: Any, warnings: list[str] | None = None,
+          content_type: str = "application/json") -> HttpResponse:
+    response = HttpResponse(json.dumps(body), status=code, content_type=content_type)
+    if warnings:
+        response.headers["Warning"] = ", ".join(f'299 - "{w}"' for w in warnings)
     return response
 
 
-def _build(request: HttpRequest, user: UserInfo | None) -> ApiRequest:
+def api_path(request: HttpRequest, path_token: str | None) -> str:
+    """The API path, without a ``/token/<token>`` prefix."""
+    if path_token is None:
+        return request.path
+    return request.path[len(f"/token/{path_token}"):] or "/"
+
+
+def _build(request: HttpRequest, user: UserInfo | None, path_token: str | None = None) -> ApiRequest:
     return ApiRequest(
         method=request.method or "GET",
-        path=request.path,
+        path=api_path(request, path_token),
         user=user,
         query={k: v for k, v in request.GET.items()},
         body=request.body if request.method in ("POST", "PUT", "PATCH", "DELETE") else b"",
@@ -67,14 +75,14 @@ def _build(request: HttpRequest, user: UserInfo | None) -> ApiRequest:
 
 
 @csrf_exempt
-async def api(request: HttpRequest, **_: Any) -> HttpResponse:
-    user, from_session = await sync_to_async(_user, thread_sensitive=False)(request)
+async def api(request: HttpRequest, token: str | None = None, **_: Any) -> HttpResponse:
+    user, from_session = await sync_to_async(_user, thread_sensitive=False)(request, token)
     if from_session and user is not None:
         failure = _csrf_failure(request)
         if failure is not None:
             return failure
     try:
-        api_request = _build(request, user)
+        api_request = _build(request, user, token)
     except Exception:  # an unreadable body: Django raised while reading it
         error = errors.BadRequest("the request body could not be read")
         return _json(error.code, error.status())
@@ -84,7 +92,7 @@ async def api(request: HttpRequest, **_: Any) -> HttpResponse:
         return StreamingHttpResponse(_stream(response), content_type="application/json")
     if isinstance(response.body, str):
         return HttpResponse(response.body, status=response.code, content_type=response.content_type)
-    return _json(response.code, response.body, response.warnings)
+    return _json(response.code, response.body, response.warnings, response.content_type)
 
 
 async def _stream(response: ApiResponse) -> AsyncIterator[bytes]:
@@ -92,6 +100,7 @@ async def _stream(response: ApiResponse) -> AsyncIterator[bytes]:
     assert stream is not None
     deadline = time.monotonic() + response.timeout_seconds if response.timeout_seconds else None
     quiet_since = time.monotonic()
+    first = True
     try:
         while True:
             wait = 1.0 if deadline is None else min(1.0, deadline - time.monotonic())
@@ -104,7 +113,11 @@ async def _stream(response: ApiResponse) -> AsyncIterator[bytes]:
                 events = [stream.bookmark()]
                 quiet_since = time.monotonic()
             for event in events:
-                yield (json.dumps({"type": event.type, "object": event.object}) + "\n").encode()
+                obj = event.object
+                if response.event_object is not None and event.type in ("ADDED", "MODIFIED", "DELETED"):
+                    obj = response.event_object(obj, first)
+                    first = False
+                yield (json.dumps({"type": event.type, "object": obj}) + "\n").encode()
                 if event.type == "ERROR":
                     return
     except asyncio.CancelledError:  # the client went away

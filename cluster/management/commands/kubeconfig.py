@@ -10,7 +10,15 @@ from cluster.api.bootstrap import ensure_bootstrap
 from cluster.api.service import api_server
 
 
+def server_url(server: str, token: str) -> str:
+    """kubectl (client-go) sends no credentials to a plain ``http://`` server, so for
+    one the token also travels in the path: ``http://host:port/token/<token>``."""
+    server = server.rstrip("/")
+    return f"{server}/token/{token}" if server.startswith("http://") else server
+
+
 def kubeconfig(server: str, user: str, token: str, context: str = "kubeviz") -> dict:
+    server = server_url(server, token)
     return {
         "apiVersion": "v1",
         "kind": "Config",
