@@ -76,6 +76,8 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         self.state.revision = max(self.state.revision, revision)
         extras = await self._extras(snapshot=True)
         await self._send(render.snapshot(self.state, extras, can_act=True))
+        if self.pump.forbidden:
+            await self.send(text_data=render.flash("Hidden from you by RBAC: " + "; ".join(self.pump.forbidden.values())))
         self.pump.start()
         self.flusher = asyncio.create_task(self._flush_loop())
 

@@ -31,6 +31,7 @@ class WatchPump:
         self.stop = threading.Event()
         self.watches: dict[str, Any] = {}
         self.thread: threading.Thread | None = None
+        self.forbidden: dict[str, str] = {}  # kind -> the API server's 403 message
 
     def list(self) -> tuple[dict[str, list[dict[str, Any]]], int]:
         """List every kind and open its watch at the list's revision; returns the
@@ -38,12 +39,21 @@ class WatchPump:
         items: dict[str, list[dict[str, Any]]] = {}
         revision = 0
         for kind, resource in KINDS.items():
-            listed = self.client.list(resource)
+            try:
+                listed = self.client.list(resource)
+            except StatusError as error:
+                if error.code != 403:
+                    raise
+                self.forbidden[kind] = str(error)  # RBAC: this user does not see these
+                items[kind] = []
+                continue
             rv = str(listed.get("metadata", {}).get("resourceVersion") or "0")
             revision = max(revision, int(rv) if rv.isdigit() else 0)
             items[kind] = listed.get("items") or []
             self.watches[kind] = self.client.watch(resource, resource_version=rv)
         items["events"].sort(key=_event_time)
+        if not self.watches:
+            raise StatusError({"code": 403, "reason": "Forbidden", "message": "; ".join(self.forbidden.values())})
         return items, revision
 
     def start(self) -> None:

@@ -77,3 +77,7 @@ def delta(state: ClusterState, ops: Ops, extras: Extras, can_act: bool, revision
         "decisions_changed": extras.decisions is not None,
     }
     return render_to_string("_live_delta.html", context)
+
+
+def flash(message: str, ok: bool = False) -> str:
+    return render_to_string("_flash.html", {"message": message, "ok": ok, "code": 200 if ok else 403})

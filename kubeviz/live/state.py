@@ -8,7 +8,7 @@ redrawn once (bursts coalesce). Pure data: no I/O, no HTML.
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .model import EventView, NodeView, PodView, dom_id, event_view, node_view, pod_view
@@ -48,6 +48,7 @@ class ClusterState:
         self._drawn_nodes: set[str] = set()
         self._placed: dict[str, str] = {}  # pod key -> node it is drawn in (PENDING for the tray)
         self._drawn_events: set[str] = set()
+        self._scheduling: dict[str, str] = {}  # pod key -> the latest FailedScheduling message
 
     # -- input ---------------------------------------------------------------------
     def apply(self, kind: str, type_: str, obj: Obj) -> None:
@@ -67,7 +68,7 @@ class ClusterState:
                 self.nodes[name] = obj
             self._dirty_nodes.add(name)
         elif kind == "pods":
-            pod = pod_view(obj)
+            pod = self._with_reason(pod_view(obj))
             old = self.pods.get(pod.key)
             if type_ == "DELETED":
                 self.pods.pop(pod.key, None)
@@ -78,12 +79,32 @@ class ClusterState:
                 self._dirty_usage.add(node)  # its requested cpu/memory changed
         elif kind == "events":
             event = event_view(obj)
+            self._note_failed_scheduling(obj)
             self.events.pop(event.uid, None)
             if type_ != "DELETED":
                 self.events[event.uid] = event
                 self._new_events.append(event.uid)
             while len(self.events) > EVENT_LIMIT:
                 self.events.popitem(last=False)
+
+    def _with_reason(self, pod: PodView) -> PodView:
+        if pod.node or pod.reason or pod.key not in self._scheduling:
+            return pod
+        return replace(pod, reason=self._scheduling[pod.key])
+
+    def _note_failed_scheduling(self, event: Obj) -> None:
+        """The scheduler's FailedScheduling event says why a pod waits (when no condition does)."""
+        involved = event.get("involvedObject") or {}
+        if event.get("reason") != "FailedScheduling" or involved.get("kind") != "Pod":
+            return
+        key = f"{involved.get('namespace', '')}/{involved.get('name', '')}"
+        self._scheduling[key] = event.get("message") or ""
+        while len(self._scheduling) > 1000:
+            self._scheduling.pop(next(iter(self._scheduling)))
+        pod = self.pods.get(key)
+        if pod is not None and not pod.node:
+            self.pods[key] = replace(pod, reason=self._scheduling[key])
+            self._dirty_pods.add(key)
 
     def load(self, kind: str, items: list[Obj]) -> None:
         for item in items:
