@@ -19,7 +19,7 @@ import yaml
 
 from cluster.store import Store, WatchHub, get_hub, get_store
 
-from . import discovery, errors, openapi, patch as patching, rbac, requestinfo, subresources, tables
+from . import discovery, errors, openapi, patch as patching, protobuf, rbac, requestinfo, subresources, tables
 from .audit import AuditLog, AuditRecord
 from .identity import RequestAttributes, UserInfo
 from .kinds import custom, new_registry
@@ -357,15 +357,19 @@ class ApiServer:
             raise errors.BadRequest("the body of the request was empty")
         media = request.content_type.split(";")[0].strip()
         try:
+            if media == protobuf.MEDIA_TYPE:
+                return protobuf.decode(request.body)
             if media.endswith("yaml"):
                 return yaml.safe_load(request.body)
             if media.endswith("json") or media == "":
                 return json.loads(request.body)
+        except protobuf.ProtobufError as error:
+            raise errors.BadRequest(f"the body of the request could not be decoded as protobuf: {error}") from None
         except (ValueError, yaml.YAMLError) as error:
             raise errors.BadRequest(f"the body of the request was in an unknown format: {_first_line(error)}") from None
         raise errors.UnsupportedMediaType(
             f'the body of the request was in an unknown format - accepted media types include: '
-            f'application/json, application/yaml')
+            f'application/json, application/yaml, application/vnd.kubernetes.protobuf')
 
     def body_object(self, request: ApiRequest, rt: ResourceType) -> Obj:
         obj = self.body_json(request)

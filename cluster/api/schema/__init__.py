@@ -1,0 +1,43 @@
+"""The Kubernetes type table (``types.json``): every served kind's fields with
+their JSON names, types, protobuf field numbers and strategic-merge patch tags.
+
+It is data, extracted from the pinned kubectl by ``extract_types``; the
+protobuf decoder and the OpenAPI documents are built from it.
+"""
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+TypeRef = Any  # "string" | "int32" | … | {"ref": name} | {"list": TypeRef} | {"map": TypeRef}
+
+
+@functools.lru_cache(maxsize=1)
+def table() -> dict[str, Any]:
+    return json.loads((Path(__file__).with_name("types.json")).read_text())
+
+
+def types() -> dict[str, dict[str, Any]]:
+    return table()["types"]
+
+
+def fields(name: str) -> list[dict[str, Any]]:
+    """A type's fields, those of inlined (embedded) structs included."""
+    entry = types().get(name) or {}
+    result = list(entry.get("fields", []))
+    for inner in entry.get("inline", []):
+        result += fields(inner)
+    return result
+
+
+def root_for(group: str, version: str, kind: str) -> str | None:
+    for name, gvk in table()["roots"].items():
+        if (gvk["group"], gvk["version"], gvk["kind"]) == (group, version, kind):
+            return name
+    return None
+
+
+def roots() -> dict[str, dict[str, str]]:
+    return table()["roots"]
