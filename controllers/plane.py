@@ -81,12 +81,26 @@ class ControlPlane:
         ensure_pool_role(self.admin)
         self.manager = ControllerManager(local_client(server, "system:kube-controller-manager"), clock, profile,
                                          self.traces)
+        self._add_training_controller()
         self.scheduler = Scheduler(local_client(server, "system:kube-scheduler"), clock, self.traces,
                                    self.manager.informers["Pod"], self.manager.informers["Node"], profile)
         # The kubelets watch with their own identity (a separate component), not the manager's caches.
         self.kubelets = KubeletPool(lambda name: local_client(server, f"system:node:{name}", NODES_GROUP),
                                     local_client(server, POOL_USER), clock, profile, self.traces)
         server.log_source = self.kubelets.log_source
+
+    def _add_training_controller(self) -> None:
+        """The custom ML controller: install its CRD, then watch TrainingJobs like any controller."""
+        from controllers.manager import namespace_index
+        from controllers.runtime.informer import Informer
+        from controllers.training.controller import TrainingJobController, ensure_crd
+
+        ensure_crd(self.admin)
+        informer = Informer(self.manager.client, r.TRAININGJOBS)
+        informer.add_index("namespace", namespace_index)
+        self.manager.informers["TrainingJob"] = informer
+        self.manager.controllers["trainingjob"] = TrainingJobController(
+            self.manager.client, self.clock, self.traces, self.manager.informers)
 
     def flush_watches(self) -> None:
         """Make every committed change visible to the watches now.
@@ -173,7 +187,7 @@ def start_control_plane(server: "ApiServer", clock: SimClock, profile: Profile =
 
 
 def create_demo_workload(client: ApiClient, profile: Profile) -> None:
-    """A Deployment ``web`` of six and a Service in front of it (skipped when present)."""
+    """A Deployment ``web`` of six, a Service in front of it and a TrainingJob ``mnist`` (skipped when present)."""
     labels = {"app": "web"}
     tolerations = [
         {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute",
@@ -196,7 +210,13 @@ def create_demo_workload(client: ApiClient, profile: Profile) -> None:
         "metadata": {"name": "web", "namespace": "default", "labels": labels},
         "spec": {"selector": labels, "ports": [{"name": "http", "port": 80, "targetPort": "http"}]},
     }
-    for resource, body in ((r.DEPLOYMENTS, deployment), (r.SERVICES, service)):
+    training = {
+        "apiVersion": "kubeviz.io/v1alpha1", "kind": "TrainingJob",
+        "metadata": {"name": "mnist", "namespace": "default"},
+        "spec": {"workers": 2, "epochs": 60, "secondsPerEpoch": 3, "checkpointEvery": 5,
+                 "resources": {"cpu": "250m", "memory": "256Mi"}},
+    }
+    for resource, body in ((r.DEPLOYMENTS, deployment), (r.SERVICES, service), (r.TRAININGJOBS, training)):
         try:
             client.create(resource, body, "default")
         except StatusError as error:
