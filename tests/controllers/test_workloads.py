@@ -156,3 +156,23 @@ def test_events_aggregate_repeats(api, admin_client):
     assert events[0]["source"] == {"component": "test-controller"}
     assert events[0]["involvedObject"]["name"] == "p"
     assert events[0]["firstTimestamp"] != events[0]["lastTimestamp"]
+
+
+def test_add_slow_and_remove_node(api, admin_client):
+    plane = make_plane(api, nodes=0)
+    scenarios.add_node(admin_client)
+    name = scenarios.add_node(admin_client, cpu="2", memory="4Gi", labels={"disk": "ssd"},
+                              taints=[{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}])
+    plane.run_for(2)
+    node = admin_client.get(r.NODES, name)
+    assert node["status"]["capacity"]["cpu"] == "2" and node["metadata"]["labels"]["disk"] == "ssd"
+    assert node["spec"]["taints"] == [{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}]
+    assert node["spec"]["podCIDR"] == "10.244.2.0/24"
+    scenarios.slow_node(admin_client, name)
+    plane.run_for(20)  # heartbeats late, but within the grace period
+    ready = [c for c in admin_client.get(r.NODES, name)["status"]["conditions"] if c["type"] == "Ready"][0]
+    assert ready["status"] == "True"
+    scenarios.remove_node(admin_client, name)
+    plane.run_for(2)
+    assert _names(admin_client, r.NODES, "") == ["node-1"]
+    assert name not in plane.kubelets.kubelets
