@@ -126,14 +126,16 @@ def _empty(value: Any) -> bool:
 
 def message(type_name: str, data: bytes) -> dict[str, Any]:
     """One message of ``type_name`` as its JSON object."""
-    by_number = {f["pb"]: f for f in schema.fields(type_name) if "pb" in f}
+    by_number = {f["pb"]: f for f in schema.own_fields(type_name) if f.get("pb")}
     obj: dict[str, Any] = {}
     for number, wire, value in fields(data):
         field = by_number.get(number)
         if field is None:
             continue  # a field this table does not know: dropped, as an unknown field
         name, kind = field["name"], field["type"]
-        if isinstance(kind, dict) and "list" in kind:
+        if field.get("inline"):
+            obj.update(message(kind["ref"], value))
+        elif isinstance(kind, dict) and "list" in kind:
             items = obj.setdefault(name, [])
             inner = kind["list"]
             if wire == 2 and inner in _VARINT_KINDS:

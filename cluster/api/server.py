@@ -19,7 +19,7 @@ import yaml
 
 from cluster.store import Store, WatchHub, get_hub, get_store
 
-from . import discovery, errors, openapi, patch as patching, protobuf, rbac, requestinfo, subresources, tables
+from . import discovery, errors, fieldvalidation, openapi, patch as patching, protobuf, rbac, requestinfo, subresources, tables
 from .audit import AuditLog, AuditRecord
 from .identity import RequestAttributes, UserInfo
 from .kinds import custom, new_registry
@@ -51,6 +51,9 @@ class ApiRequest:
     body: bytes = b""
     content_type: str = "application/json"
     accept: str = "application/json"
+    impersonate_user: str = ""  # the Impersonate-User header
+    impersonate_groups: tuple[str, ...] = ()  # Impersonate-Group headers
+    warnings: list[str] = field(default_factory=list)  # collected while serving, sent as Warning headers
 
 
 @dataclass
@@ -96,6 +99,8 @@ class ApiServer:
                 if request.path.rstrip("/") == "/version":
                     return ApiResponse(200, discovery.document(self.registry, "/version"))
                 raise errors.Unauthorized()
+            if request.impersonate_user or request.impersonate_groups:
+                request.user = self._impersonate(request.user, request)
             if not info.is_resource_request:
                 response = self._non_resource(request, info)
             else:
@@ -104,6 +109,7 @@ class ApiServer:
                 response = self._dispatch(request, info, rt)
                 if not info.subresource and tables.wants_table(request.accept):
                     response = self._as_table(request, info, rt, response)
+                response.warnings = [*request.warnings, *response.warnings]
         except errors.ApiError as error:
             response = ApiResponse(error.code, error.status())
             if isinstance(error, errors.Forbidden) and not decision:
@@ -229,6 +235,22 @@ class ApiServer:
             response.body = tables.table(rt, response.body, self.now(), include)
         return response
 
+    def _impersonate(self, user: UserInfo, request: ApiRequest) -> UserInfo:
+        """Act as another user (``kubectl --as``, ``--as-group``) when RBAC grants
+        ``impersonate`` on that user and each group, as kube-apiserver's filter does."""
+        if not request.impersonate_user:
+            raise errors.BadRequest("requested impersonation of groups without impersonating a user")
+        wanted = [("users", request.impersonate_user)] + [("groups", g) for g in request.impersonate_groups]
+        for resource, name in wanted:
+            attrs = RequestAttributes("impersonate", "", resource, name=name)
+            if not self.authorize(user, attrs).allowed:
+                raise errors.Forbidden(rbac.forbidden_message(user, attrs),
+                                       details={"name": name, "kind": resource})
+        groups = [*request.impersonate_groups]
+        if request.impersonate_user != "system:anonymous":
+            groups.append("system:authenticated")
+        return UserInfo(request.impersonate_user, tuple(dict.fromkeys(groups)))
+
     # --- non-resource endpoints ---------------------------------------------------
 
     def _non_resource(self, request: ApiRequest, info: requestinfo.RequestInfo) -> ApiResponse:
@@ -278,9 +300,11 @@ class ApiServer:
             raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
         if info.verb == "create":
             obj = self.body_object(request, rt)
+            request.warnings += fieldvalidation.check(query, obj, rt, decoding=True)
             return ApiResponse(201, self.storage.create(rt, ns, obj, dry_run))
         if info.verb == "update":
             obj = self.body_object(request, rt)
+            request.warnings += fieldvalidation.check(query, obj, rt, decoding=True)
             return ApiResponse(200, self.storage.update(rt, ns, name, obj, dry_run=dry_run))
         if info.verb == "patch":
             return ApiResponse(200, self.patch(request, rt, ns, name, ""))
@@ -314,6 +338,8 @@ class ApiServer:
         if patch_type == "apply":
             return self._apply(request, rt, ns, name, subresource)
         document = self.body_json(request)
+        if patch_type != "json" and not subresource:
+            request.warnings += fieldvalidation.check(request.query, document, rt, decoding=False)
         dry_run = request.query.get("dryRun") == "All"
 
         def mutate(obj: Obj) -> Obj:
@@ -336,6 +362,7 @@ class ApiServer:
         """Server-side apply, simplified: create when missing, else merge the applied
         configuration into the live object (strategic merge for built-in kinds)."""
         obj = self.body_object(request, rt)
+        request.warnings += fieldvalidation.check(request.query, obj, rt, decoding=False)
         dry_run = request.query.get("dryRun") == "All"
         if not self._still_exists(rt, ns, name):
             obj.setdefault("metadata", {})["name"] = name

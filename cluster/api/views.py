@@ -47,11 +47,18 @@ def _csrf_failure(request: HttpRequest) -> HttpResponse | None:
     return _json(error.code, error.status())
 
 
+def _warning(text: str) -> str:
+    """One RFC 7234 warning value: ``299 - "text"``, quotes escaped, ASCII only."""
+    text = text.encode("ascii", "backslashreplace").decode()
+    text = "".join(c for c in text if c.isprintable())
+    return '299 - "' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def _json(code: int, body: Any, warnings: list[str] | None = None,
           content_type: str = "application/json") -> HttpResponse:
     response = HttpResponse(json.dumps(body), status=code, content_type=content_type)
     if warnings:
-        response.headers["Warning"] = ", ".join(f'299 - "{w}"' for w in warnings)
+        response.headers["Warning"] = ", ".join(_warning(w) for w in warnings)
     return response
 
 
@@ -71,6 +78,9 @@ def _build(request: HttpRequest, user: UserInfo | None, path_token: str | None =
         body=request.body if request.method in ("POST", "PUT", "PATCH", "DELETE") else b"",
         content_type=request.content_type or request.headers.get("Content-Type", ""),
         accept=request.headers.get("Accept", "application/json"),
+        impersonate_user=request.headers.get("Impersonate-User", ""),
+        impersonate_groups=tuple(g.strip() for g in request.headers.get("Impersonate-Group", "").split(",")
+                                 if g.strip()),
     )
 
 

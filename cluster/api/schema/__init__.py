@@ -28,7 +28,17 @@ def fields(name: str) -> list[dict[str, Any]]:
     entry = types().get(name) or {}
     result = list(entry.get("fields", []))
     for inner in entry.get("inline", []):
-        result += fields(inner)
+        result += fields(inner["type"])
+    return result
+
+
+def own_fields(name: str) -> list[dict[str, Any]]:
+    """A type's fields as its protobuf message has them: an inlined struct is one
+    nested message field (``{"name": "", "inline": True, "type": {"ref": …}}``)."""
+    entry = types().get(name) or {}
+    result = list(entry.get("fields", []))
+    for inner in entry.get("inline", []):
+        result.append({"name": "", "inline": True, "pb": inner["pb"], "type": {"ref": inner["type"]}})
     return result
 
 

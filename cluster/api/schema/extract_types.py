@@ -191,8 +191,8 @@ class Extractor:
         entry: dict[str, Any] = {"fields": []}
         self.types[name] = entry
         for go_name, tag, field_type, embedded in b.fields(t):
-            json_tag = _tag(tag, "json")
-            json_name, *options = json_tag.split(",") if json_tag else [go_name]
+            json_tag = _tag(tag, "json") if 'json:"' in tag else go_name
+            json_name, *options = json_tag.split(",")
             if json_name == "-":
                 continue
             if embedded and not json_name:
@@ -200,7 +200,9 @@ class Extractor:
                 if b.qualified(inner).endswith("meta/v1.TypeMeta"):
                     entry["typeMeta"] = True
                     continue
-                entry.setdefault("inline", []).append(self.walk(inner))
+                protobuf = _tag(tag, "protobuf").split(",")
+                number = int(protobuf[1]) if len(protobuf) > 1 and protobuf[1].isdigit() else 0
+                entry.setdefault("inline", []).append({"type": self.walk(inner), "pb": number})
                 continue
             protobuf = _tag(tag, "protobuf").split(",")
             number = int(protobuf[1]) if len(protobuf) > 1 and protobuf[1].isdigit() else 0
