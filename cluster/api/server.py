@@ -290,7 +290,16 @@ class ApiServer:
             if name:
                 options.field_selector = parse_field_selector(f"metadata.name={name}")
             timeout = _int(query.get("timeoutSeconds"), "timeoutSeconds")
+            initial_events = query.get("sendInitialEvents") in ("true", "1")
+            if initial_events:
+                # A streaming list (client-go's WatchList): the current state as ADDED
+                # events, then a BOOKMARK marked initial-events-end.
+                options.resource_version = ""
             stream = self.storage.watch(rt, ns, options)
+            if initial_events:
+                end = stream.bookmark()
+                end.object["metadata"]["annotations"] = {"k8s.io/initial-events-end": "true"}
+                stream.pending.append(end)
             return ApiResponse(200, None, stream=stream, timeout_seconds=float(timeout) if timeout else None,
                                bookmarks=query.get("allowWatchBookmarks") in ("true", "1"))
         if info.verb == "create" and getattr(rt.strategy, "virtual", False):
