@@ -35,7 +35,10 @@ class Command(BaseCommand):
         parser.add_argument("--profile", default="demo", choices=["demo", "realistic"],
                             help="timing profile: demo (the story in seconds) or realistic (Kubernetes defaults)")
         parser.add_argument("--nodes", type=int, default=3, help="simulated nodes to start with (default 3)")
-        parser.add_argument("--empty", action="store_true", help="no demo workload (Deployment web, Service web)")
+        parser.add_argument("--empty", action="store_true",
+                            help="no demo workload (Deployment web, Service web, TrainingJob mnist)")
+        parser.add_argument("--no-control-plane", action="store_true",
+                            help="API server and dashboard only: no controllers, scheduler or kubelets")
 
     def handle(self, *args: object, **options: object) -> None:
         from daphne.endpoints import build_endpoint_description_strings
@@ -48,9 +51,10 @@ class Command(BaseCommand):
         if not options["no_migrate"]:
             call_command("migrate", verbosity=0, interactive=False)
         server = start_background()
-        plane = self._start_control_plane(server, options)
-        self.stdout.write(f"control plane: {len(plane.kubelets.kubelets)} nodes, profile {plane.profile.name}, "
-                          f"speed {plane.clock.speed:g}x")
+        if not options["no_control_plane"]:
+            plane = self._start_control_plane(server, options)
+            self.stdout.write(f"control plane: {len(plane.kubelets.kubelets)} nodes, profile {plane.profile.name}, "
+                              f"speed {plane.clock.speed:g}x")
         self.stdout.write(f"KubeViz listening on http://{host}:{port}/ (Ctrl-C stops it)")
         Server(
             application=application,
