@@ -7,6 +7,7 @@ recorded as a change-data-capture row.
 """
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import threading
@@ -19,7 +20,7 @@ import yaml
 
 from cluster.store import Store, WatchHub, get_hub, get_store
 
-from . import discovery, errors, fieldvalidation, openapi, patch as patching, protobuf, rbac, requestinfo, subresources, tables
+from . import discovery, errors, fieldvalidation, managedfields, openapi, patch as patching, protobuf, rbac, requestinfo, subresources, tables
 from .audit import AuditLog, AuditRecord
 from .identity import RequestAttributes, UserInfo
 from .kinds import custom, new_registry
@@ -54,6 +55,7 @@ class ApiRequest:
     impersonate_user: str = ""  # the Impersonate-User header
     impersonate_groups: tuple[str, ...] = ()  # Impersonate-Group headers
     warnings: list[str] = field(default_factory=list)  # collected while serving, sent as Warning headers
+    user_agent: str = ""
 
 
 @dataclass
@@ -310,10 +312,17 @@ class ApiServer:
         if info.verb == "create":
             obj = self.body_object(request, rt)
             request.warnings += fieldvalidation.check(query, obj, rt, decoding=True)
+            manager = self._field_manager(request)
+            if manager:
+                managedfields.record_update(None, obj, rt, manager, self.now())
             return ApiResponse(201, self.storage.create(rt, ns, obj, dry_run))
         if info.verb == "update":
             obj = self.body_object(request, rt)
             request.warnings += fieldvalidation.check(query, obj, rt, decoding=True)
+            manager = self._field_manager(request)
+            if manager and isinstance(obj.get("metadata"), dict):
+                old = self.storage.get(rt, ns, name) if self._still_exists(rt, ns, name) else None
+                managedfields.record_update(old, obj, rt, manager, self.now())
             return ApiResponse(200, self.storage.update(rt, ns, name, obj, dry_run=dry_run))
         if info.verb == "patch":
             return ApiResponse(200, self.patch(request, rt, ns, name, ""))
@@ -365,7 +374,25 @@ class ApiServer:
             except patching.PatchError as error:
                 raise errors.Invalid(str(error)) if patch_type == "json" else errors.BadRequest(str(error)) from None
 
-        return self.storage.guaranteed_update(rt, ns, name, _checked(rt, mutate), subresource, dry_run)
+        manager = self._field_manager(request)
+
+        def mutate_and_record(obj: Obj) -> Obj:
+            before = copy.deepcopy(obj)
+            after = mutate(obj)
+            if manager and isinstance(after, dict) and isinstance(after.get("metadata"), dict):
+                managedfields.record_update(before, after, rt, manager, self.now(), subresource)
+            return after
+
+        return self.storage.guaranteed_update(rt, ns, name, _checked(rt, mutate_and_record), subresource, dry_run)
+
+    def _field_manager(self, request: ApiRequest) -> str:
+        """Who owns the fields a write sets: ``fieldManager``, else the client's
+        User-Agent product (``kubectl``, ``OpenAPI-Generator``). In-process control
+        plane calls (no User-Agent) are not tracked."""
+        manager = request.query.get("fieldManager", "")
+        if len(manager) > 128:
+            raise errors.BadRequest(f"fieldManager: Too long: may not be more than 128 bytes")
+        return manager or request.user_agent.split("/")[0].strip()[:128]
 
     def _apply(self, request: ApiRequest, rt: ResourceType, ns: str, name: str, subresource: str) -> Obj:
         """Server-side apply, simplified: create when missing, else merge the applied
@@ -373,12 +400,25 @@ class ApiServer:
         obj = self.body_object(request, rt)
         request.warnings += fieldvalidation.check(request.query, obj, rt, decoding=False)
         dry_run = request.query.get("dryRun") == "All"
+        manager = request.query.get("fieldManager", "")
+        if not manager:
+            raise errors.BadRequest("PATCH, application/apply-patch+yaml requires fieldManager parameter")
+        force = request.query.get("force") in ("true", "1")
         if not self._still_exists(rt, ns, name):
             obj.setdefault("metadata", {})["name"] = name
+            if not subresource:
+                obj["metadata"].pop("managedFields", None)
+                obj = managedfields.apply({"metadata": {}}, obj, rt, manager, force, self.now(),
+                                          lambda live, applied: copy.deepcopy(applied))
             return self.storage.create(rt, ns, obj, dry_run)
 
+        def merge(live: Obj, applied: Obj) -> Obj:
+            return patching.apply_strategic_merge_patch(live, applied, rt.kind)
+
         def mutate(live: Obj) -> Obj:
-            return patching.apply_strategic_merge_patch(live, obj, rt.kind)
+            if subresource:
+                return merge(live, obj)
+            return managedfields.apply(live, obj, rt, manager, force, self.now(), merge)
 
         return self.storage.guaranteed_update(rt, ns, name, _checked(rt, mutate), subresource, dry_run)
 

@@ -78,6 +78,7 @@ def _build(request: HttpRequest, user: UserInfo | None, path_token: str | None =
         body=request.body if request.method in ("POST", "PUT", "PATCH", "DELETE") else b"",
         content_type=request.content_type or request.headers.get("Content-Type", ""),
         accept=request.headers.get("Accept", "application/json"),
+        user_agent=request.headers.get("User-Agent", ""),
         impersonate_user=request.headers.get("Impersonate-User", ""),
         impersonate_groups=tuple(g.strip() for g in request.headers.get("Impersonate-Group", "").split(",")
                                  if g.strip()),
