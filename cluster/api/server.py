@@ -379,6 +379,7 @@ class ApiServer:
         def mutate_and_record(obj: Obj) -> Obj:
             before = copy.deepcopy(obj)
             after = mutate(obj)
+            _check_precondition(before, after, rt, name)
             if manager and isinstance(after, dict) and isinstance(after.get("metadata"), dict):
                 managedfields.record_update(before, after, rt, manager, self.now(), subresource)
             return after
@@ -416,6 +417,7 @@ class ApiServer:
             return patching.apply_strategic_merge_patch(live, applied, rt.kind)
 
         def mutate(live: Obj) -> Obj:
+            _check_precondition(live, obj, rt, name)
             if subresource:
                 return merge(live, obj)
             return managedfields.apply(live, obj, rt, manager, force, self.now(), merge)
@@ -454,6 +456,15 @@ class ApiServer:
         _check_kind(obj, rt)
         _check_shape(obj, rt)
         return obj
+
+
+def _check_precondition(live: Obj, patched: Obj, rt: ResourceType, name: str) -> None:
+    """A resourceVersion a patch (or applied configuration) carries is a precondition:
+    409 Conflict when the live object has moved on, as kube-apiserver answers."""
+    requested = (patched.get("metadata") or {}).get("resourceVersion") if isinstance(patched, dict) else None
+    current = (live.get("metadata") or {}).get("resourceVersion")
+    if requested and current and str(requested) != str(current):
+        raise errors.Conflict.modified(rt.plural, rt.group, name)
 
 
 def _checked(rt: ResourceType, mutate: Callable[[Obj], Obj]) -> Callable[[Obj], Obj]:

@@ -218,7 +218,7 @@ class ResourceStorage:
             if kv is None:
                 raise errors.NotFound.object(rt.plural, rt.group, name)
             old = decode(kv.value, kv.mod_revision)
-            new = mutate(json.loads(kv.value))
+            new = mutate(decode(kv.value, kv.mod_revision))  # a copy, resourceVersion set as clients see it
             meta(new).pop("resourceVersion", None)
             try:
                 return self._write_update(rt, key, old, kv.mod_revision, new, subresource, dry_run)
@@ -237,7 +237,10 @@ class ResourceStorage:
             return self._remove(rt, key, new, revision, dry_run)
         data = encode(new)
         if data == encode(old) or dry_run:
-            return old if data == encode(old) else new  # no-op updates write nothing
+            if data == encode(old):
+                return old  # no-op updates write nothing
+            meta(new)["resourceVersion"] = str(revision)  # a dry run changes no version
+            return new
         result = self.store.txn([Compare("mod", key, "=", revision)], [PutOp(key, data)], [])
         if not result.succeeded:
             raise _Stale()
