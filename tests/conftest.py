@@ -14,10 +14,20 @@ def store(transactional_db):
 
 @pytest.fixture(scope="session")
 def live_cluster(tmp_path_factory):
-    """One KubeViz server for the session's end-to-end tests."""
+    """One KubeViz server, control plane running, for the session's end-to-end tests."""
     from tests import live
 
     cluster = live.start(tmp_path_factory.mktemp("live"))
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def live_api_server(tmp_path_factory):
+    """A KubeViz server with no control plane: objects change only when a test changes them."""
+    from tests import live
+
+    cluster = live.start(tmp_path_factory.mktemp("live-api"), "--no-control-plane")
     yield cluster
     cluster.stop()
 

@@ -12,19 +12,19 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def admin(live_cluster):
-    return config.new_client_from_config(str(live_cluster.kubeconfig("alice", "system:masters")))
+def admin(live_api_server):
+    return config.new_client_from_config(str(live_api_server.kubeconfig("alice", "system:masters")))
 
 
 @pytest.fixture(scope="module")
-def viewer(live_cluster, admin):
+def viewer(live_api_server, admin):
     rbac = client.RbacAuthorizationV1Api(admin)
     rbac.create_cluster_role_binding({
         "metadata": {"name": "viewer-view"},
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
         "subjects": [{"kind": "User", "name": "viewer", "apiGroup": "rbac.authorization.k8s.io"}],
     })
-    return config.new_client_from_config(str(live_cluster.kubeconfig("viewer")))
+    return config.new_client_from_config(str(live_api_server.kubeconfig("viewer")))
 
 
 def _pod(name: str, **labels: str) -> dict:
@@ -32,11 +32,11 @@ def _pod(name: str, **labels: str) -> dict:
             "spec": {"containers": [{"name": "app", "image": "nginx:1.27"}]}}
 
 
-def test_version_is_open_and_unauthenticated_requests_are_refused(live_cluster):
+def test_version_is_open_and_unauthenticated_requests_are_refused(live_api_server):
     import requests
 
-    assert requests.get(live_cluster.url + "/version").json()["major"] == "1"
-    denied = requests.get(live_cluster.url + "/api/v1/namespaces/default/pods")
+    assert requests.get(live_api_server.url + "/version").json()["major"] == "1"
+    denied = requests.get(live_api_server.url + "/api/v1/namespaces/default/pods")
     assert denied.status_code == 401
     assert denied.json()["reason"] == "Unauthorized"
 
