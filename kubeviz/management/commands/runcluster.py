@@ -46,6 +46,7 @@ class Command(BaseCommand):
 
         from cluster.api.service import start_background
         from kubeviz.asgi import application
+        from kubeviz.demo import ensure_demo_login
 
         host, port = parse_addrport(options["addrport"])  # type: ignore[arg-type]
         if not options["no_migrate"]:
@@ -55,6 +56,9 @@ class Command(BaseCommand):
             plane = self._start_control_plane(server, options)
             self.stdout.write(f"control plane: {len(plane.kubelets.kubelets)} nodes, profile {plane.profile.name}, "
                               f"speed {plane.clock.speed:g}x")
+        login = ensure_demo_login()
+        if login is not None:
+            self.stdout.write(f"dashboard login (created now, shown once): user {login[0]}, password {login[1]}")
         self.stdout.write(f"KubeViz listening on http://{host}:{port}/ (Ctrl-C stops it)")
         Server(
             application=application,
