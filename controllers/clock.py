@@ -275,6 +275,10 @@ class Profile:
     # job controller: back-off between failed pods
     job_backoff_initial: float
     job_backoff_max: float
+    # leader election of kube-controller-manager and kube-scheduler (--leader-elect-* flags)
+    leader_lease_duration: float = 15.0
+    leader_renew_deadline: float = 10.0
+    leader_retry_period: float = 2.0
 
     def to_dict(self) -> dict[str, float | str]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -323,6 +327,9 @@ DEMO = Profile(
     pod_max_backoff=5.0,
     job_backoff_initial=2.0,
     job_backoff_max=20.0,
+    leader_lease_duration=6.0,
+    leader_renew_deadline=4.0,
+    leader_retry_period=1.0,
 )
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (REALISTIC, DEMO)}

@@ -4,6 +4,12 @@ Like kube-controller-manager's SharedInformerFactory: every controller that
 cares about pods reads the same pod cache, so N controllers cost one watch,
 not N. ``sync()`` drives everything to quiescence deterministically (tests);
 ``run(stop)`` starts a thread per informer and per controller (the live server).
+
+Only the leader acts: ``enable_leader_election`` makes the manager a candidate
+for the ``kube-system/kube-controller-manager`` Lease; its informers keep their
+caches warm while it stands by, but no controller reconciles (``drain`` does
+nothing, the workers wait) until it holds the Lease, and they stop when it
+loses it. ``run`` enables it when nobody did (in ``runcluster`` it simply wins).
 """
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ from typing import Any
 from cluster.client import ApiClient
 from cluster.client import resources as r
 from controllers.clock import DEMO, Profile, SimClock
+from controllers.leaderelection import LeaderElectionConfig, LeaderElector, default_identity
 from controllers.runtime.controller import Controller
 from controllers.runtime.informer import Informer
 from controllers.runtime.trace import TraceLog
@@ -46,7 +53,13 @@ def shared_informers(client: ApiClient, kinds: dict[str, r.Resource] = SHARED) -
     return informers
 
 
+LEADER_LEASE = "kube-controller-manager"
+
+
 class ControllerManager:
+    lease_name = LEADER_LEASE
+    elector: LeaderElector | None = None
+
     def __init__(self, client: ApiClient, clock: SimClock, profile: Profile = DEMO, traces: TraceLog | None = None,
                  informers: dict[str, Informer] | None = None, controllers: tuple[str, ...] | None = None) -> None:
         from controllers.deployment.controller import DeploymentController
@@ -74,6 +87,21 @@ class ControllerManager:
         }
         wanted = controllers or tuple(factories)
         self.controllers: dict[str, Controller] = {name: factories[name]() for name in wanted}
+        self._leading = threading.Event()
+
+    # -- leader election ---------------------------------------------------------------
+    def enable_leader_election(self, identity: str = "", lease_client: ApiClient | None = None,
+                               config: LeaderElectionConfig | None = None) -> LeaderElector:
+        config = config or LeaderElectionConfig.for_profile(self.lease_name, identity or default_identity(),
+                                                            self.profile)
+        self.elector = LeaderElector(lease_client or self.client, self.clock, config,
+                                     on_started_leading=self._leading.set, on_stopped_leading=self._leading.clear)
+        return self.elector
+
+    @property
+    def leading(self) -> bool:
+        """Whether this manager may act: it holds the Lease, or takes no part in leader election."""
+        return self.elector is None or self._leading.is_set()
 
     # -- deterministic driving (tests) -------------------------------------------------
     def step_informers(self) -> int:
@@ -82,7 +110,7 @@ class ControllerManager:
     def drain(self) -> int:
         done = 0
         for controller in self.controllers.values():
-            while controller.process_next(0.0):
+            while self.leading and controller.process_next(0.0):
                 done += 1
         return done
 
@@ -98,7 +126,7 @@ class ControllerManager:
         raise RuntimeError("controller manager did not settle")
 
     # -- live --------------------------------------------------------------------------
-    def run(self, stop: threading.Event, workers: int = 1) -> list[threading.Thread]:
+    def run(self, stop: threading.Event, workers: int = 1, leader_elect: bool = True) -> list[threading.Thread]:
         threads = []
         for informer in self.informers.values():
             informer.relist()  # sync the caches before controllers read them
@@ -107,6 +135,21 @@ class ControllerManager:
                                       name=f"informer-{informer.resource.plural}")
             thread.start()
             threads.append(thread)
+        if leader_elect and self.elector is None:
+            self.enable_leader_election()
         for controller in self.controllers.values():
-            threads += controller.run(stop, workers)
+            threads += [self._worker(controller, stop, i) for i in range(workers)]
+        if self.elector is not None:
+            threads.append(self.elector.run(stop))
         return threads
+
+    def _worker(self, controller: Controller, stop: threading.Event, index: int) -> threading.Thread:
+        def work() -> None:
+            while not stop.is_set():
+                if self.elector is not None and not self._leading.wait(0.5):
+                    continue  # standing by
+                controller.process_next(timeout=0.2)
+
+        thread = threading.Thread(target=work, daemon=True, name=f"{controller.name}-{index}")
+        thread.start()
+        return thread

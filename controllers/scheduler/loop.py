@@ -6,6 +6,10 @@ scores against a snapshot of the NodeInfos, *assume* the pod on the chosen node
 and emit ``Scheduled`` — or park the pod as unschedulable with a
 ``FailedScheduling`` event worded as kube-scheduler words it. Cluster events
 (node added, taint removed, pod deleted) move parked pods back to the queue.
+
+Only the leader of the ``kube-system/kube-scheduler`` Lease schedules
+(``enable_leader_election``; ``run`` enables it when nobody did): a standby
+keeps its cache and queue current and binds nothing.
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from typing import Any
 
 from cluster.client import ApiClient, StatusError
 from controllers.clock import Profile, SimClock
+from controllers.leaderelection import LeaderElectionConfig, LeaderElector, default_identity
 from controllers.runtime.events import EventRecorder
 from controllers.runtime.informer import Informer
 from controllers.runtime.trace import Trace, TraceLog
@@ -43,6 +48,8 @@ def _unassigned(pod: Obj) -> bool:
 
 class Scheduler:
     name = "scheduler"
+    lease_name = "kube-scheduler"
+    elector: LeaderElector | None = None
 
     def __init__(self, client: ApiClient, clock: SimClock, traces: TraceLog, pods: Informer, nodes: Informer,
                  profile: Profile, keep_decisions: int = 200) -> None:
@@ -58,6 +65,8 @@ class Scheduler:
         self._lock = threading.RLock()
         self.decisions: deque[dict[str, Any]] = deque(maxlen=keep_decisions)
         self._start_index = 0
+        self.profile = profile
+        self._leading = threading.Event()
         pods.add_handler(self._on_pod)
         nodes.add_handler(self._on_node)
 
@@ -178,18 +187,38 @@ class Scheduler:
         self.queue.add_unschedulable(queued, plugins)
         self.recorder.warning(pod, "FailedScheduling", message)
 
+    # -- leader election ---------------------------------------------------------------
+    def enable_leader_election(self, identity: str = "", lease_client: ApiClient | None = None,
+                               config: LeaderElectionConfig | None = None) -> LeaderElector:
+        config = config or LeaderElectionConfig.for_profile(self.lease_name, identity or default_identity(),
+                                                            self.profile)
+        self.elector = LeaderElector(lease_client or self.client, self.clock, config,
+                                     on_started_leading=self._leading.set, on_stopped_leading=self._leading.clear)
+        return self.elector
+
+    @property
+    def leading(self) -> bool:
+        return self.elector is None or self._leading.is_set()
+
     # -- driving -----------------------------------------------------------------------
     def drain(self) -> int:
         done = 0
-        while self.process_next(0.0):
+        while self.leading and self.process_next(0.0):
             done += 1
         return done
 
-    def run(self, stop: threading.Event) -> threading.Thread:
+    def run(self, stop: threading.Event, leader_elect: bool = True) -> threading.Thread:
+        if leader_elect and self.elector is None:
+            self.enable_leader_election()
+        if self.elector is not None:
+            self.elector.run(stop)
+
         def work() -> None:
             while not stop.is_set():
+                if self.elector is not None and not self._leading.wait(0.5):
+                    continue  # standing by
                 try:
-                    self.process_next(timeout=0.5)
+                    self.process_next(timeout=0.2)
                 except Exception:
                     logger.exception("scheduling cycle failed")
                     stop.wait(0.5)
