@@ -38,6 +38,10 @@ def _resource_entries(rt: ResourceType) -> list[dict[str, Any]]:
                  "verbs": verbs}
         if sub == "scale":
             entry.update(group="autoscaling", version="v1")
+        elif sub == "eviction":  # kubectl drain looks for this to use evictions rather than deletes
+            entry.update(group="policy", version="v1")
+        elif sub == "token":
+            entry.update(group="authentication.k8s.io", version="v1")
         entries.append(entry)
     return entries
 

@@ -177,7 +177,7 @@ def pod_status(pod: Obj) -> tuple[str, int, int, int, float | None]:
         terminated, waiting = state.get("terminated"), state.get("waiting")
         if terminated and terminated.get("exitCode") == 0:
             continue
-        if cs.get("name") in sidecars and state.get("running") and cs.get("started"):
+        if cs.get("name") in sidecars and "running" in state and cs.get("started"):
             ready += 1 if cs.get("ready") else 0
             continue
         if terminated:
@@ -210,7 +210,7 @@ def pod_status(pod: Obj) -> tuple[str, int, int, int, float | None]:
             elif terminated:
                 reason = (f"Signal:{terminated['signal']}" if terminated.get("signal")
                           else f"ExitCode:{terminated.get('exitCode', 0)}")
-            elif cs.get("ready") and state.get("running"):
+            elif cs.get("ready") and "running" in state:
                 has_running = True
                 ready += 1
         if reason == "Completed" and has_running:
@@ -366,7 +366,7 @@ def job_status(job: Obj) -> str:
     conditions = {c.get("type"): c.get("status") for c in _list(_d(job, "status", "conditions"))}
     for kind in ("Complete", "Failed", "FailureTarget", "SuccessCriteriaMet"):
         if conditions.get(kind) == "True":
-            return {"FailureTarget": "FailureTarget", "SuccessCriteriaMet": "SuccessCriteriaMet"}.get(kind, kind)
+            return kind
     if conditions.get("Suspended") == "True":
         return "Suspended"
     if _d(job, "metadata", "deletionTimestamp"):
