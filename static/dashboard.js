@@ -1,5 +1,7 @@
 // The little the dashboard needs beyond htmx: mirror the revision onto the page
-// root, show the connection state, and keep the feeds bounded (no growing DOM).
+// root, show the connection state, keep the feeds bounded (no growing DOM),
+// keep the time-travel slider's range at the live revision, and hide the live
+// map while a past one is shown.
 (function () {
   "use strict";
   function root() { return document.getElementById("dashboard"); }
@@ -7,14 +9,32 @@
     var badge = document.getElementById("connection");
     if (badge) { badge.textContent = text; badge.className = "badge" + (live ? " live" : " down"); }
   }
+  function travelling() {
+    var r = root();
+    if (r) { r.classList.toggle("travelling", !!document.querySelector("#travel[data-travel-revision]")); }
+  }
   document.addEventListener("htmx:wsAfterMessage", function () {
     var rev = document.getElementById("revision");
-    if (rev && root()) { root().dataset.revision = rev.dataset.revision; }
+    if (rev && root()) {
+      root().dataset.revision = rev.dataset.revision;
+      var slider = document.getElementById("travel-slider");
+      if (slider) {
+        var follow = slider.value === slider.max;
+        slider.max = rev.dataset.revision;
+        if (follow) { slider.value = slider.max; }
+      }
+    }
     document.querySelectorAll("[data-cap]").forEach(function (list) {
       var cap = parseInt(list.dataset.cap, 10);
       while (list.children.length > cap) { list.removeChild(list.lastElementChild); }
     });
   });
+  document.addEventListener("input", function (event) {
+    if (event.target.id === "travel-slider") {
+      document.getElementById("travel-revision").value = event.target.value;
+    }
+  });
+  document.addEventListener("htmx:afterSettle", travelling);
   document.addEventListener("htmx:wsClose", function () { setConnection("reconnecting…", false); });
   document.addEventListener("htmx:wsError", function () { setConnection("reconnecting…", false); });
 })();

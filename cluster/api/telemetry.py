@@ -46,3 +46,59 @@ def changes_since(revision: int, prefix: str = "", limit: int = 50) -> tuple[lis
         for e in events if e.kv.key.startswith(wanted)
     ]
     return changes[-limit:], upto
+
+
+class RevisionCompacted(Exception):
+    """The revision asked for is below the store's compact revision: its history is gone."""
+
+    def __init__(self, revision: int, compact_revision: int) -> None:
+        super().__init__(f"revision {revision} has been compacted; the oldest revision kept is {compact_revision}")
+        self.revision = revision
+        self.compact_revision = compact_revision
+
+
+class RevisionInFuture(Exception):
+    """The revision asked for has not happened yet."""
+
+
+def _prefix_end(prefix: bytes) -> bytes | None:
+    end = bytearray(prefix)
+    while end:
+        if end[-1] < 0xFF:
+            end[-1] += 1
+            return bytes(end)
+        end.pop()
+    return None
+
+
+def objects_at(revision: int, prefixes: tuple[str, ...] = ("/registry/",)) -> dict[str, list[dict[str, Any]]]:
+    """Every object under each prefix as it was at ``revision`` (from the change log),
+    keyed by prefix; each object carries ``metadata.resourceVersion`` = its mod_revision.
+
+    Raises ``RevisionCompacted`` below the compact revision and ``RevisionInFuture``
+    above the current one."""
+    import json
+
+    from cluster.store import Compacted, FutureRevision
+
+    store = get_store()
+    found: dict[str, list[dict[str, Any]]] = {}
+    for prefix in prefixes:
+        start = prefix.encode()
+        try:
+            result = store.range(start, _prefix_end(start), revision=revision)
+        except Compacted as error:
+            raise RevisionCompacted(revision, getattr(error, "compact_revision", 0) or store.status().compact_revision)
+        except FutureRevision:
+            raise RevisionInFuture(f"revision {revision} is in the future") from None
+        objects = []
+        for kv in result.kvs:
+            try:
+                obj = json.loads(kv.value)
+            except ValueError:
+                continue
+            obj.setdefault("metadata", {})["resourceVersion"] = str(kv.mod_revision)
+            objects.append(obj)
+        found[prefix] = objects
+    return found
+

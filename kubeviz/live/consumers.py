@@ -11,6 +11,7 @@ reconnects and the new connection starts with a fresh snapshot.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from typing import Any
 
@@ -28,6 +29,7 @@ logger = logging.getLogger(__name__)
 FLUSH_INTERVAL = 0.15  # seconds: the coalescing window
 IDLE_POLL = 0.5  # seconds: how often the feeds without watches (traces, audit, etcd) are read when quiet
 FEED_LIMIT = 30
+TICK = 1.0  # seconds between redraws of a failing node's countdown
 
 
 def client_for(user: Any) -> ApiClient:
@@ -38,13 +40,31 @@ def client_for(user: Any) -> ApiClient:
     return ApiClient(LocalTransport(api_server(), user_from_django(user)))
 
 
-def read_changes(revision: int, limit: int) -> tuple[list[Any], int, Any]:
+def read_changes(revision: int, limit: int, prefix: str = "") -> tuple[list[Any], int, Any]:
     from cluster.api import telemetry
 
     status = telemetry.store_status()
     start = max(revision, status.revision - limit) if revision else status.revision - limit
-    changes, upto = telemetry.changes_since(start, limit=limit)
+    changes, upto = telemetry.changes_since(start, prefix=prefix, limit=limit)
     return changes, max(upto, status.revision), status
+
+
+PREFIX_WINDOW = 5_000  # revisions searched back for the newest changes under a prefix
+
+
+def read_prefixed(prefix: str, limit: int) -> tuple[list[Any], int]:
+    """The newest ``limit`` changes under ``prefix`` in the last PREFIX_WINDOW revisions, oldest first."""
+    from cluster.api import telemetry
+
+    status = telemetry.store_status()
+    start = max(status.compact_revision, status.revision - PREFIX_WINDOW)
+    found: list[Any] = []
+    while True:
+        changes, upto = telemetry.changes_since(start, prefix=prefix, limit=PREFIX_WINDOW)
+        found = (found + changes)[-limit:]
+        if upto <= start or upto >= status.revision:
+            return found, max(upto, status.revision)
+        start = upto
 
 
 class DashboardConsumer(AsyncWebsocketConsumer):
@@ -59,7 +79,9 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         self.loop = asyncio.get_running_loop()
         self.inbox: list[tuple[str, str, dict[str, Any]]] = []
         self.wake = asyncio.Event()
-        self.state = ClusterState()
+        self.state = ClusterState(clock=sources.now_and_profile)
+        self.cdc_prefix = ""
+        self.last_tick = 0.0
         self.trace_seq = self.audit_seq = self.cdc_revision = 0
         self.last_decision: int | None = None
         self.messages_sent = 0
@@ -90,7 +112,17 @@ class DashboardConsumer(AsyncWebsocketConsumer):
             flusher.cancel()
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        """The page sends nothing the server needs; the socket is one-way."""
+        """The page sends one thing: the etcd panel's key prefix filter (an htmx ``ws-send`` form)."""
+        try:
+            message = json.loads(text_data or "{}")
+        except ValueError:
+            return
+        if not isinstance(message, dict) or "cdc_prefix" not in message:
+            return
+        self.cdc_prefix = str(message.get("cdc_prefix") or "").strip()[:200]
+        changes, upto = await sync_to_async(read_prefixed, thread_sensitive=False)(self.cdc_prefix, FEED_LIMIT)
+        self.cdc_revision = upto
+        await self._send(render.cdc(list(reversed(changes)), self.cdc_prefix))
 
     # -- the pump's thread hands batches over here ----------------------------------
     def _from_thread(self, batch: Batch) -> None:
@@ -124,6 +156,10 @@ class DashboardConsumer(AsyncWebsocketConsumer):
                 await self.close(code=4410)  # the client reconnects and gets a fresh snapshot
                 return False
             self.state.apply(kind, type_, obj)
+        now = self.loop.time()
+        if now - self.last_tick >= TICK:  # failing nodes count down
+            self.last_tick = now
+            self.state.tick()
         ops = self.state.flush()
         extras = await self._extras(snapshot=False)
         changed = self.state.revision != before
@@ -146,7 +182,7 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         extras.audit = list(reversed(items))
         try:
             changes, upto, status = await sync_to_async(read_changes, thread_sensitive=False)(
-                self.cdc_revision, FEED_LIMIT)
+                self.cdc_revision, FEED_LIMIT, self.cdc_prefix)
         except Exception:  # the etcd panel is telemetry: a busy database skips one read
             logger.debug("store status unavailable", exc_info=True)
         else:

@@ -87,6 +87,26 @@ class NodeView:
     memory_requested: Fraction = Fraction(0)
     pod_count: int = 0
     heartbeat: str = ""
+    timing: Any = None  # lifecycle.NodeTiming when the dashboard knows the clock
+
+    @property
+    def lease_text(self) -> str:
+        age = getattr(self.timing, "lease_age", None)
+        return "" if age is None else f"{age:.0f}s"
+
+    @staticmethod
+    def _countdown(seconds: float | None) -> str:
+        if seconds is None:
+            return ""
+        return "any moment" if seconds <= 0 else f"in {seconds:.0f}s"
+
+    @property
+    def not_ready_text(self) -> str:
+        return self._countdown(getattr(self.timing, "to_not_ready", None))
+
+    @property
+    def eviction_text(self) -> str:
+        return self._countdown(getattr(self.timing, "to_eviction", None))
 
     @property
     def id(self) -> str:

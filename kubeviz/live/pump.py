@@ -14,7 +14,11 @@ from cluster.client import ApiClient, StatusError
 from cluster.client import resources as r
 
 logger = logging.getLogger(__name__)
-KINDS = {"nodes": r.NODES, "pods": r.PODS, "events": r.EVENTS}
+# kind -> (resource, namespace): what the dashboard lists and watches
+KINDS = {"nodes": (r.NODES, ""), "pods": (r.PODS, ""), "events": (r.EVENTS, ""),
+         "deployments": (r.DEPLOYMENTS, ""), "replicasets": (r.REPLICASETS, ""),
+         "trainingjobs": (r.TRAININGJOBS, ""), "leases": (r.LEASES, "kube-node-lease")}
+OPTIONAL = {"trainingjobs", "leases"}  # absent (404) or hidden (403) without a word
 Batch = list[tuple[str, str, dict[str, Any]]]  # (kind, ADDED|MODIFIED|DELETED|BOOKMARK|ERROR, object)
 
 
@@ -38,10 +42,13 @@ class WatchPump:
         items and the newest revision they reflect. Raises StatusError (e.g. 403)."""
         items: dict[str, list[dict[str, Any]]] = {}
         revision = 0
-        for kind, resource in KINDS.items():
+        for kind, (resource, namespace) in KINDS.items():
             try:
-                listed = self.client.list(resource)
+                listed = self.client.list(resource, namespace)
             except StatusError as error:
+                if kind in OPTIONAL and error.code in (403, 404):
+                    items[kind] = []  # e.g. the TrainingJob CRD is not installed
+                    continue
                 if error.code != 403:
                     raise
                 self.forbidden[kind] = str(error)  # RBAC: this user does not see these
@@ -50,7 +57,7 @@ class WatchPump:
             rv = str(listed.get("metadata", {}).get("resourceVersion") or "0")
             revision = max(revision, int(rv) if rv.isdigit() else 0)
             items[kind] = listed.get("items") or []
-            self.watches[kind] = self.client.watch(resource, resource_version=rv)
+            self.watches[kind] = self.client.watch(resource, namespace, resource_version=rv)
         items["events"].sort(key=_event_time)
         if not self.watches:
             raise StatusError({"code": 403, "reason": "Forbidden", "message": "; ".join(self.forbidden.values())})

@@ -59,6 +59,8 @@ def snapshot(state: ClusterState, extras: Extras, can_act: bool) -> str:
         "nodes": [_card(state, node) for node in state.node_list()],
         "pending": state.pending(),
         "events": state.recent_events(),
+        "summary": state.summary(),
+        "workloads": state.workload_rows(),
     }
     return render_to_string("_live_snapshot.html", context)
 
@@ -75,9 +77,16 @@ def delta(state: ClusterState, ops: Ops, extras: Extras, can_act: bool, revision
         "nodes_replaced": [_card(state, node) for node in ops.nodes_replaced],
         "pods_added": [(container_id(c), c == PENDING, pods) for c, pods in groups.items()],
         "decisions_changed": extras.decisions is not None,
+        "summary": state.summary() if ops.summary_changed else None,
+        "workloads": state.workload_rows() if ops.workloads_changed else [],
     }
     return render_to_string("_live_delta.html", context)
 
 
 def flash(message: str, ok: bool = False) -> str:
     return render_to_string("_flash.html", {"message": message, "ok": ok, "code": 200 if ok else 403})
+
+
+def cdc(changes: list[Any], prefix: str) -> str:
+    """The etcd panel's CDC list afresh, for a new prefix filter (newest first)."""
+    return render_to_string("_cdc.html", {"changes": changes, "prefix": prefix})

@@ -100,3 +100,15 @@ def scheduler_decisions(limit: int = 5) -> list[dict[str, Any]]:
     scheduler = getattr(plane(), "scheduler", None)
     decisions = list(getattr(scheduler, "decisions", ()) or ())
     return decisions[-limit:]
+
+
+def now_and_profile() -> tuple[float, Any]:
+    """The simulated clock's now and the plane's timing profile (lease grace,
+    tolerations); wall time and the demo profile when no plane runs here."""
+    import time
+
+    from controllers.clock import DEMO
+
+    current = plane()
+    sim = getattr(current, "clock", None)
+    return (sim.now() if sim is not None else time.time()), getattr(current, "profile", None) or DEMO

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
+from collections.abc import Callable
 from typing import Any
 
+from .lifecycle import node_timing
 from .model import EventView, NodeView, PodView, dom_id, event_view, node_view, pod_view
 
 Obj = dict[str, Any]
 PENDING = ""  # the container of pods without a node: the Pending tray
 EVENT_LIMIT = 50
+COMPACT_AT = 60  # more nodes than this: the map draws compact tiles
 
 
 @dataclass
@@ -29,16 +32,27 @@ class Ops:
     pods_added: list[tuple[str, PodView]] = field(default_factory=list)  # (container id, pod) appended
     pods_changed: list[PodView] = field(default_factory=list)  # swapped in place
     events_added: list[EventView] = field(default_factory=list)  # prepended to #events, newest first
+    workloads_changed: bool = False  # the workloads table is drawn afresh
+    summary_changed: bool = False  # node/pod counts above the map
 
     def __bool__(self) -> bool:
         return any((self.delete, self.nodes_added, self.nodes_replaced, self.nodes_changed, self.pods_added, self.pods_changed,
-                    self.events_added))
+                    self.events_added, self.workloads_changed, self.summary_changed))
+
+
+WORKLOAD_KINDS = ("deployments", "replicasets", "trainingjobs")
 
 
 class ClusterState:
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], tuple[float, Any]] | None = None) -> None:
         self.nodes: dict[str, Obj] = {}
         self.pods: dict[str, PodView] = {}
+        self.workloads: dict[str, dict[str, Obj]] = {kind: {} for kind in WORKLOAD_KINDS}
+        self.leases: dict[str, float] = {}  # node name -> last renewTime (epoch seconds)
+        self.clock = clock  # () -> (now, profile): for lease ages and countdowns
+        self._by_node: dict[str, set[str]] = {}  # node name -> keys of the pods bound to it
+        self._workloads_dirty = False
+        self._counts_dirty = False
         self.events: OrderedDict[str, EventView] = OrderedDict()
         self.revision = 0
         self._dirty_nodes: set[str] = set()  # the Node object changed: redraw its card
@@ -60,7 +74,26 @@ class ClusterState:
             return
         if rv and str(rv).isdigit():
             self.revision = max(self.revision, int(rv))
+        if kind in WORKLOAD_KINDS:
+            key = f"{meta.get('namespace', '')}/{meta.get('name', '')}"
+            if type_ == "DELETED":
+                self.workloads[kind].pop(key, None)
+            else:
+                self.workloads[kind][key] = obj
+            self._workloads_dirty = True
+            return
+        if kind == "leases":
+            from .lifecycle import _time
+
+            renew = _time((obj.get("spec") or {}).get("renewTime"))
+            name = meta.get("name", "")
+            if type_ == "DELETED" or renew is None:
+                self.leases.pop(name, None)
+            else:
+                self.leases[name] = renew  # not dirty: ``tick()`` redraws the cards that count down
+            return
         if kind == "nodes":
+            self._counts_dirty = True
             name = meta.get("name", "")
             if type_ == "DELETED":
                 self.nodes.pop(name, None)
@@ -70,10 +103,15 @@ class ClusterState:
         elif kind == "pods":
             pod = self._with_reason(pod_view(obj))
             old = self.pods.get(pod.key)
+            if old is not None:
+                self._by_node.get(old.node, set()).discard(pod.key)
             if type_ == "DELETED":
                 self.pods.pop(pod.key, None)
             else:
                 self.pods[pod.key] = pod
+                self._by_node.setdefault(pod.node, set()).add(pod.key)
+            if old is None or type_ == "DELETED" or old.phase != pod.phase:
+                self._counts_dirty = True
             self._dirty_pods.add(pod.key)
             for node in {pod.node, old.node if old else ""} - {""}:
                 self._dirty_usage.add(node)  # its requested cpu/memory changed
@@ -112,14 +150,42 @@ class ClusterState:
 
     # -- views ---------------------------------------------------------------------
     def pods_on(self, node: str) -> list[PodView]:
-        return sorted((p for p in self.pods.values() if p.node == node), key=lambda p: (p.owner, p.name))
+        pods = (self.pods[key] for key in self._by_node.get(node, ()) if key in self.pods)
+        return sorted(pods, key=lambda p: (p.owner, p.name))
 
     def pending(self) -> list[PodView]:
         """Pods drawn in the tray: unscheduled, or bound to a node the map does not show."""
         return sorted((p for p in self.pods.values() if self._container(p) == PENDING), key=lambda p: p.key)
 
     def node(self, name: str) -> NodeView:
-        return node_view(self.nodes[name], self.pods_on(name))
+        view = node_view(self.nodes[name], self.pods_on(name))
+        if self.clock is None:
+            return view
+        now, profile = self.clock()
+        return replace(view, timing=node_timing(self.nodes[name], self.leases.get(name), now, profile))
+
+    def tick(self) -> None:
+        """Redraw the heads of failing nodes: their countdowns moved on."""
+        for name in self.nodes:
+            view = self.node(name)
+            if view.timing is not None and view.timing.failing:
+                self._dirty_usage.add(name)
+
+    def summary(self) -> dict[str, Any]:
+        statuses: dict[str, int] = {}
+        for name in self.nodes:
+            status = node_view(self.nodes[name]).status
+            statuses[status] = statuses.get(status, 0) + 1
+        phases: dict[str, int] = {}
+        for pod in self.pods.values():
+            phases[pod.phase] = phases.get(pod.phase, 0) + 1
+        return {"nodes": len(self.nodes), "node_statuses": sorted(statuses.items()), "pods": len(self.pods),
+                "pod_phases": sorted(phases.items()), "compact": len(self.nodes) > COMPACT_AT}
+
+    def workload_rows(self) -> list[Any]:
+        from .workloads import rows
+
+        return rows(self.workloads)
 
     def node_list(self) -> list[NodeView]:
         return [self.node(name) for name in sorted(self.nodes)]
@@ -140,10 +206,12 @@ class ClusterState:
         self._drawn_nodes = set(self.nodes)
         self._placed = {key: self._container(pod) for key, pod in self.pods.items()}
         self._drawn_events = set(self.events)
+        self._workloads_dirty = self._counts_dirty = False
 
     @property
     def dirty(self) -> bool:
-        return bool(self._dirty_nodes or self._dirty_usage or self._dirty_pods or self._new_events)
+        return bool(self._dirty_nodes or self._dirty_usage or self._dirty_pods or self._new_events
+                    or self._workloads_dirty or self._counts_dirty)
 
     def flush(self) -> Ops:
         ops = Ops()
@@ -151,6 +219,8 @@ class ClusterState:
         dirty_usage, self._dirty_usage = self._dirty_usage, set()
         dirty_pods, self._dirty_pods = self._dirty_pods, set()
         new_events, self._new_events = self._new_events, []
+        ops.workloads_changed, self._workloads_dirty = self._workloads_dirty, False
+        ops.summary_changed, self._counts_dirty = self._counts_dirty, False
         for name in sorted(dirty_nodes):
             if name not in self.nodes:
                 if name in self._drawn_nodes:

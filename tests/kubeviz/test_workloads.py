@@ -1,0 +1,49 @@
+"""Workload progress rows and node countdowns: pure functions."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from kubeviz.live.lifecycle import node_timing
+from kubeviz.live.workloads import workload_row
+
+PROFILE = SimpleNamespace(node_monitor_grace_period=40, node_lease_renew_interval=10,
+                          not_ready_toleration_seconds=300, unreachable_toleration_seconds=300)
+
+
+def test_deployment_row_reads_desired_current_ready_and_generations():
+    row = workload_row("deployments", {
+        "metadata": {"name": "web", "namespace": "default", "generation": 3},
+        "spec": {"replicas": 6, "template": {"spec": {"containers": [{"image": "nginx:1.27"}]}}},
+        "status": {"replicas": 5, "readyReplicas": 4, "updatedReplicas": 5, "observedGeneration": 2,
+                   "conditions": [{"type": "Progressing", "status": "True", "reason": "ReplicaSetUpdated"}]}})
+    assert row.ratio == "4/6" and (row.desired, row.current, row.ready, row.updated) == (6, 5, 4, 5)
+    assert (row.generation, row.observed_generation) == (3, 2) and not row.settled
+    assert row.conditions == ["Progressing=True (ReplicaSetUpdated)"] and row.image == "nginx:1.27"
+
+
+def test_trainingjob_row():
+    row = workload_row("trainingjobs", {
+        "metadata": {"name": "resnet", "namespace": "ml"}, "spec": {"workers": 2, "epochs": 10},
+        "status": {"phase": "Running", "epoch": 4, "lastCheckpointEpoch": 3, "restarts": 1, "workers": 2}})
+    assert (row.phase, row.epoch, row.epochs, row.checkpoint, row.restarts, row.percent) == ("Running", 4, 10, 3, 1, 40)
+
+
+def _node(ready: str = "True", taints: list | None = None) -> dict:
+    return {"metadata": {"name": "n", "creationTimestamp": "2026-01-01T00:00:00Z"}, "spec": {"taints": taints or []},
+            "status": {"conditions": [{"type": "Ready", "status": ready}]}}
+
+
+def test_a_healthy_node_is_not_counting_down():
+    timing = node_timing(_node(), lease_renew=1000.0, now=1005.0, profile=PROFILE)
+    assert timing.lease_age == 5 and not timing.failing and timing.to_not_ready is None
+
+
+def test_a_silent_node_counts_down_to_not_ready_and_eviction():
+    timing = node_timing(_node(), lease_renew=1000.0, now=1030.0, profile=PROFILE)
+    assert timing.failing and timing.to_not_ready == 10 and timing.to_eviction == 310
+
+
+def test_a_tainted_node_counts_down_to_eviction_from_the_taint():
+    taint = {"key": "node.kubernetes.io/unreachable", "effect": "NoExecute", "timeAdded": "1970-01-01T00:20:00Z"}
+    timing = node_timing(_node("Unknown", [taint]), lease_renew=1000.0, now=1300.0, profile=PROFILE)
+    assert timing.failing and timing.to_not_ready is None and timing.to_eviction == 1200 + 300 - 1300
