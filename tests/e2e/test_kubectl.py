@@ -442,3 +442,59 @@ def test_drain_evicts_pods_and_uncordon_restores(kubectl):
         assert node not in nodes
     finally:
         kubectl("uncordon", node)
+
+
+CRD = """\
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: gadgets.kubectl-e2e.example.com
+spec:
+  group: kubectl-e2e.example.com
+  scope: Namespaced
+  names: {plural: gadgets, singular: gadget, kind: Gadget, shortNames: [gd]}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    additionalPrinterColumns:
+    - {name: Size, type: integer, jsonPath: .spec.size}
+    - {name: Age, type: date, jsonPath: .metadata.creationTimestamp}
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              size: {type: integer}
+"""
+
+
+def test_custom_resources_print_their_columns_validate_and_explain(kubectl):
+    kubectl("apply", "-f", kubectl.write("crd.yaml", CRD))
+    gadget = "apiVersion: kubectl-e2e.example.com/v1\nkind: Gadget\nmetadata: {name: g1, namespace: kubectl-e2e}\n"
+    kubectl.wait_for(lambda: "gadgets" in kubectl.out("api-resources", "--api-group=kubectl-e2e.example.com"))
+    assert kubectl.out("apply", "-f", "-", input=gadget + "spec: {size: 3}\n").strip() == \
+        "gadget.kubectl-e2e.example.com/g1 created"
+    printed = kubectl.out("get", "gd", "-n", NS)
+    assert _columns(printed) == ["NAME", "SIZE", "AGE"] and re.search(r"^g1\s+3\s+\d+s$", printed, re.M)
+    refused = kubectl("apply", "-f", "-", input=gadget.replace("g1", "g2") + "spec: {size: 3, colour: red}\n",
+                      ok=False)
+    assert 'strict decoding error: unknown field "spec.colour"' in refused.stderr
+    assert "size\t<integer>" in kubectl.out("explain", "gadget.spec")
+
+
+def test_logs_follow_streams_the_simulated_container_output(kubectl):
+    kubectl("create", "deployment", "talker", "--image=nginx:1.27", "-n", NS)
+    kubectl("rollout", "status", "deploy/talker", "-n", NS, "--timeout=60s")
+    pod = kubectl.out("get", "pods", "-n", NS, "-l", "app=talker", "-o", "name").split()[0]
+    assert "starting nginx:1.27" in kubectl.out("logs", pod, "-n", NS)
+    follow = subprocess.Popen([KUBECTL, "--kubeconfig", str(kubectl.kubeconfig), "logs", "-f", pod, "-n", NS],
+                              stdout=subprocess.PIPE, text=True, env={**os.environ, "HOME": str(kubectl.workdir)})
+    try:
+        assert "starting nginx:1.27" in follow.stdout.readline()  # type: ignore[union-attr]
+        assert follow.poll() is None  # still following
+    finally:
+        follow.kill()
+        follow.wait()
