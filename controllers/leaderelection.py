@@ -260,11 +260,7 @@ class LeaderElector:
 
     def release(self) -> None:
         """Graceful shutdown (``ReleaseOnCancel``): clear holderIdentity so a standby need not wait."""
-        with self._lock:
-            leading = self._leading
         self.halt()
-        if not leading:
-            return
         cfg = self.config
         try:
             lease = self.client.get(r.LEASES, cfg.lease_name, cfg.namespace)

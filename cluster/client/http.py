@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import queue
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -31,31 +33,44 @@ class HttpTransport:
         return response.text
 
     def watch(self, path: str, query: dict[str, str]) -> "HttpWatch":
-        response = self.session.get(self.server + path, params=query, stream=True, timeout=(self.timeout, None))
-        if response.status_code >= 400:
-            raise StatusError(decode_status(response.content))
-        return HttpWatch(response)
+        return HttpWatch(lambda: self.session.get(self.server + path, params=query, stream=True,
+                                                  timeout=(self.timeout, None)))
 
 
 class HttpWatch:
-    """Reads the newline-delimited event stream on a thread, so ``next`` can time out."""
+    """Opens the stream and reads its newline-delimited events on a thread, so ``next`` can time out.
 
-    def __init__(self, response: requests.Response) -> None:
-        self.response = response
+    The request is made on that thread too: a server may hold back the response
+    headers until the first event, and a quiet resource must not block the caller.
+    A refused watch (410 Gone, 403, …) arrives as an ``ERROR`` event carrying the
+    Status, as kube-apiserver sends an expired resourceVersion inside the stream."""
+
+    def __init__(self, open_stream: Callable[[], requests.Response]) -> None:
+        self.response: requests.Response | None = None
         self.events: queue.Queue[WatchEvent | None] = queue.Queue()
         self.closed = False
-        threading.Thread(target=self._read, daemon=True, name="http-watch").start()
+        threading.Thread(target=self._read, args=(open_stream,), daemon=True, name="http-watch").start()
 
-    def _read(self) -> None:
+    def _read(self, open_stream: Callable[[], requests.Response]) -> None:
         try:
+            self.response = open_stream()
+            if self.closed:
+                return
+            if self.response.status_code >= 400:
+                self.events.put(WatchEvent("ERROR", decode_status(self.response.content)))
+                return
             for line in self.response.iter_lines():
                 if line:
                     event = json.loads(line)
                     self.events.put(WatchEvent(event["type"], event["object"]))
+        except requests.ConnectionError:
+            time.sleep(0.5)  # the API server is away: do not spin reconnecting
         except (requests.RequestException, ValueError, AttributeError):
             pass
         finally:
             self.events.put(None)
+            if self.closed and self.response is not None:
+                self.response.close()
 
     def next(self, timeout: float) -> list[WatchEvent]:
         if self.closed:
@@ -79,4 +94,5 @@ class HttpWatch:
 
     def close(self) -> None:
         self.closed = True
-        self.response.close()
+        if self.response is not None:
+            self.response.close()
