@@ -31,7 +31,8 @@ def _field_type(type_ref: Any, key: str) -> Any:
 
 
 def field_set(obj: Obj, rt: ResourceType, with_status: bool = False) -> set[Path]:
-    """Every leaf path of ``obj`` a manager can own (identity and system fields excluded)."""
+    """Every leaf path of ``obj`` a manager can own (identity and system fields excluded).
+    Nesting deeper than ``MAX_DEPTH`` is owned as one atomic value."""
     root = schema.root_for(rt.group, rt.version, rt.kind)
     paths: set[Path] = set()
     for key, value in obj.items():
@@ -46,8 +47,13 @@ def field_set(obj: Obj, rt: ResourceType, with_status: bool = False) -> set[Path
     return paths
 
 
+MAX_DEPTH = 64
+
+
 def _walk(value: Any, type_ref: Any, path: Path, paths: set[Path], merge_key: str = "") -> None:
-    if isinstance(value, dict) and value:
+    if len(path) > MAX_DEPTH:
+        paths.add(path)
+    elif isinstance(value, dict) and value:
         for key, item in value.items():
             if isinstance(type_ref, dict) and "map" in type_ref:
                 inner: Any = type_ref["map"]
@@ -95,7 +101,7 @@ def from_fields_v1(tree: Any, prefix: Path = ()) -> set[Path]:
     for step, child in tree.items():
         if step == ".":
             paths.add(prefix)
-        elif isinstance(child, dict) and child:
+        elif isinstance(child, dict) and child and len(prefix) < MAX_DEPTH:
             paths |= from_fields_v1(child, (*prefix, step))
         else:
             paths.add((*prefix, step))

@@ -54,10 +54,11 @@ def fields(data: bytes) -> list[tuple[int, int, Any]]:
             if pos + length > len(data):
                 raise ProtobufError("truncated length-delimited field")
             value, pos = data[pos:pos + length], pos + length
-        elif wire == 1:
-            value, pos = data[pos:pos + 8], pos + 8
-        elif wire == 5:
-            value, pos = data[pos:pos + 4], pos + 4
+        elif wire in (1, 5):
+            size = 8 if wire == 1 else 4
+            if pos + size > len(data):
+                raise ProtobufError("truncated fixed-width field")
+            value, pos = data[pos:pos + size], pos + size
         else:
             raise ProtobufError(f"unsupported wire type {wire}")
         result.append((number, wire, value))
@@ -162,13 +163,20 @@ def decode(body: bytes) -> dict[str, Any]:
     """A protobuf request body (``k8s\\0`` + runtime.Unknown) as a JSON object."""
     if not body.startswith(MAGIC):
         raise ProtobufError("provided data does not contain a kubernetes protobuf envelope")
-    unknown = {n: v for n, _, v in fields(body[len(MAGIC):])}
-    type_meta = {n: v for n, _, v in fields(unknown.get(1, b""))}
-    api_version = type_meta.get(1, b"").decode()
-    kind = type_meta.get(2, b"").decode()
+    try:
+        unknown = {n: v for n, _, v in fields(body[len(MAGIC):])}
+        type_meta = {n: v for n, _, v in fields(bytes(unknown.get(1, b"")))}
+        api_version = bytes(type_meta.get(1, b"")).decode()
+        kind = bytes(type_meta.get(2, b"")).decode()
+    except (TypeError, ValueError) as error:
+        raise ProtobufError(f"the envelope could not be read: {error}") from None
     group, _, version = api_version.rpartition("/")
     type_name = schema.root_for(group, version, kind)
     if type_name is None:
         raise ProtobufError(f"no kind {kind!r} is registered for version {api_version!r} in protobuf")
-    obj = message(type_name, unknown.get(2, b""))
+    try:
+        obj = message(type_name, unknown.get(2, b""))
+    except (TypeError, AttributeError, KeyError, IndexError, ValueError, RecursionError) as error:
+        # a field of the wrong wire type, bytes that are not UTF-8, JSON that is not JSON …
+        raise ProtobufError(f"{kind} in version {api_version!r} cannot be decoded: {error}") from None
     return {"apiVersion": api_version, "kind": kind, **obj}

@@ -3,6 +3,7 @@ protobuf bodies, unknown-field validation, field ownership, aggregated discovery
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from cluster.api import discovery, errors, fieldvalidation, managedfields, protobuf, tables
 from cluster.api.jsonpath import evaluate
@@ -150,6 +151,16 @@ def test_protobuf_deployment_with_negative_ints_and_int_or_string():
 def test_protobuf_garbage_is_a_decode_error(body):
     with pytest.raises(protobuf.ProtobufError):
         protobuf.decode(body)
+
+
+@given(st.binary(max_size=200))
+@settings(max_examples=300, deadline=None)
+def test_protobuf_hostile_bodies_only_raise_decode_errors(tail):
+    for body in (protobuf.MAGIC + tail, protobuf.MAGIC + _field(1, _field(1, b"v1") + _field(2, b"Pod")) + tail):
+        try:
+            assert isinstance(protobuf.decode(body), dict)
+        except protobuf.ProtobufError:
+            pass
 
 
 # --- unknown fields, managed fields -------------------------------------------------------------
