@@ -68,6 +68,7 @@ class Command(BaseCommand):
 
     @staticmethod
     def _start_control_plane(server, options):  # type: ignore[no-untyped-def]
+        import atexit
         import time
 
         from controllers.clock import SimClock, profile
@@ -77,5 +78,11 @@ class Command(BaseCommand):
             clock = SimClock(start=time.time(), speed=float(options["speed"]), realtime=True)  # type: ignore[arg-type]
         except ValueError as error:
             raise CommandError(str(error)) from None
-        return start_control_plane(server, clock, profile(str(options["profile"])), nodes=int(options["nodes"]),  # type: ignore[arg-type]
-                                   demo=not options["empty"])
+        plane = start_control_plane(server, clock, profile(str(options["profile"])), nodes=int(options["nodes"]),  # type: ignore[arg-type]
+                                    demo=not options["empty"])
+        # The controller manager and the scheduler are leader-elected here too (alone, they win at once);
+        # on a clean exit they release their Leases so the next start need not wait out leaseDuration.
+        for elector in (plane.manager.elector, plane.scheduler.elector):
+            if elector is not None:
+                atexit.register(elector.release)
+        return plane
