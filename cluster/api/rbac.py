@@ -457,6 +457,7 @@ def bootstrap_policy() -> list[Obj]:
         _cluster_role("system:basic-user", [
             _rule(["create"], ["authorization.k8s.io"], ["selfsubjectaccessreviews", "selfsubjectrulesreviews"]),
             _rule(["create"], ["authentication.k8s.io"], ["selfsubjectreviews"]),
+            _rule(["create"], ["authentication.k8s.io"], ["selfsubjectreviews"]),
         ]),
         _cluster_role("system:discovery", [_urls(["get"], [
             "/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/openapi", "/openapi/*", "/readyz",

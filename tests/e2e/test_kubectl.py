@@ -390,6 +390,9 @@ def test_auth_can_i_impersonation_and_a_viewers_forbidden_delete(kubectl, viewer
     no_impersonation = viewer("get", "pods", "-n", NS, "--as=kube-admin", ok=False)
     assert 'User "kube-viewer" cannot impersonate resource "users" in API group "" at the cluster scope' in \
         no_impersonation.stderr
+    whoami = viewer.out("auth", "whoami")
+    assert re.search(r"^Username\s+kube-viewer$", whoami, re.M)
+    assert re.search(r"^Groups\s+\[system:authenticated\]$", whoami, re.M)
     listed = kubectl.out("auth", "can-i", "--list", "-n", NS, "--as=kube-viewer")
     assert re.search(r"^pods\s+\[\]\s+\[\]\s+\[get list watch\]$", listed, re.M)
 

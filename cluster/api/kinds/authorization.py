@@ -1,5 +1,6 @@
 """authorization.k8s.io/v1 SelfSubjectAccessReview and SelfSubjectRulesReview:
-"can I?", answered by the same authorizer that guards every request."""
+"can I?", answered by the same authorizer that guards every request; and
+authentication.k8s.io/v1 SelfSubjectReview: "who am I?"."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -55,8 +56,19 @@ class SelfSubjectRulesReviewStrategy(ReviewStrategy):
                            "incomplete": False}}
 
 
+class SelfSubjectReviewStrategy(ReviewStrategy):
+    """authentication.k8s.io/v1 SelfSubjectReview: "who am I?" (``kubectl auth whoami``)."""
+
+    def review(self, server: "ApiServer", user: UserInfo, obj: Obj) -> Obj:
+        return {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview",
+                "metadata": {"creationTimestamp": None},
+                "status": {"userInfo": {"username": user.username, "groups": list(user.groups)}}}
+
+
 def types() -> list[ResourceType]:
     return [
+        ResourceType("authentication.k8s.io", "v1", "SelfSubjectReview", "selfsubjectreviews", "", False,
+                     SelfSubjectReviewStrategy(), verbs=("create",)),
         ResourceType(GROUP, "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews", "", False,
                      SelfSubjectAccessReviewStrategy(), verbs=("create",)),
         ResourceType(GROUP, "v1", "SelfSubjectRulesReview", "selfsubjectrulesreviews", "", False,

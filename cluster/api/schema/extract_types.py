@@ -34,6 +34,7 @@ ROOTS: list[tuple[str, str, str, str]] = [  # (package, type, group, version)
     ("k8s.io/api/authorization/v1", "SelfSubjectAccessReview", "authorization.k8s.io", "v1"),
     ("k8s.io/api/authorization/v1", "SelfSubjectRulesReview", "authorization.k8s.io", "v1"),
     ("k8s.io/api/authentication/v1", "TokenRequest", "authentication.k8s.io", "v1"),
+    ("k8s.io/api/authentication/v1", "SelfSubjectReview", "authentication.k8s.io", "v1"),
     ("k8s.io/api/policy/v1", "Eviction", "policy", "v1"),
     ("k8s.io/api/autoscaling/v1", "Scale", "autoscaling", "v1"),
     ("k8s.io/apimachinery/pkg/apis/meta/v1", "DeleteOptions", "", "v1"),
