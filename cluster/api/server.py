@@ -111,6 +111,8 @@ class ApiServer:
                 response = self._dispatch(request, info, rt)
                 if not info.subresource and tables.wants_table(request.accept):
                     response = self._as_table(request, info, rt, response)
+                elif not info.subresource and tables.wants_partial_metadata(request.accept):
+                    response = self._as_partial_metadata(info, response)
                 response.warnings = [*request.warnings, *response.warnings]
         except errors.ApiError as error:
             response = ApiResponse(error.code, error.status())
@@ -252,6 +254,13 @@ class ApiServer:
         if request.impersonate_user != "system:anonymous":
             groups.append("system:authenticated")
         return UserInfo(request.impersonate_user, tuple(dict.fromkeys(groups)))
+
+    def _as_partial_metadata(self, info: requestinfo.RequestInfo, response: ApiResponse) -> ApiResponse:
+        if info.verb == "watch" and response.stream is not None:
+            response.event_object = lambda obj, first: tables.partial_metadata(obj)
+        elif info.verb in ("get", "list") and response.code == 200 and isinstance(response.body, dict):
+            response.body = tables.partial_metadata(response.body)
+        return response
 
     # --- non-resource endpoints ---------------------------------------------------
 

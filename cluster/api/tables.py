@@ -34,6 +34,26 @@ def wants_table(accept: str) -> bool:
     return False
 
 
+def wants_partial_metadata(accept: str) -> bool:
+    """``as=PartialObjectMetadata(List);g=meta.k8s.io;v=v1``: metadata-only clients."""
+    for media in accept.split(","):
+        kind, *params = media.split(";")
+        values = {k.strip(): v.strip() for k, _, v in (p.partition("=") for p in params)}
+        if kind.strip() == "application/json" and values.get("g") == "meta.k8s.io" and values.get("v") == "v1" \
+                and values.get("as") in ("PartialObjectMetadata", "PartialObjectMetadataList"):
+            return True
+    return False
+
+
+def partial_metadata(body: Obj) -> Obj:
+    """A list or an object reduced to its metadata, as a metadata-only client asks."""
+    if isinstance(body.get("items"), list):
+        return {"kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1",
+                "metadata": body.get("metadata") or {},
+                "items": [_row_object(item, "Metadata") for item in body["items"] if isinstance(item, dict)]}
+    return {**(_row_object(body, "Metadata") or {})}
+
+
 # --- ages and small formatters ---------------------------------------------------------
 
 def human_duration(seconds: float) -> str:

@@ -214,3 +214,13 @@ def test_aggregated_discovery_document():
     assert eviction["responseKind"] == {"group": "policy", "version": "v1", "kind": "Eviction"}
     groups = [item["metadata"]["name"] for item in discovery.aggregated(REGISTRY, legacy=False)["items"]]
     assert "apps" in groups and "" not in groups
+
+
+def test_partial_object_metadata_for_metadata_only_clients():
+    accept = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
+    assert tables.wants_partial_metadata(accept) and not tables.wants_partial_metadata("application/json")
+    listed = tables.partial_metadata({"kind": "PodList", "metadata": {"resourceVersion": "9"},
+                                      "items": [_pod()]})
+    assert listed["kind"] == "PartialObjectMetadataList" and listed["metadata"] == {"resourceVersion": "9"}
+    assert listed["items"][0] == {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
+                                  "metadata": _pod()["metadata"]}

