@@ -48,10 +48,12 @@ class LiveCluster:
             self.process.kill()
 
 
-def start(workdir: Path, *extra: str) -> LiveCluster:
+def start(workdir: Path, *extra: str, database_url: str = "") -> LiveCluster:
+    """``database_url`` (e.g. a throwaway PostgreSQL) instead of a fresh SQLite file in ``workdir``;
+    ``REDIS_URL``, when set, passes through to the server like the rest of the environment."""
     port = free_port()
     env = dict(os.environ)
-    env["DATABASE_URL"] = f"sqlite:///{workdir / 'kubeviz.sqlite3'}"
+    env["DATABASE_URL"] = database_url or f"sqlite:///{workdir / 'kubeviz.sqlite3'}"
     env["DJANGO_SETTINGS_MODULE"] = "kubeviz.settings.dev"
     subprocess.run([sys.executable, "manage.py", "migrate", "--no-input", "-v0"], cwd=ROOT, env=env, check=True,
                    timeout=120)
