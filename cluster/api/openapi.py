@@ -97,22 +97,29 @@ def builtin_schemas() -> dict[str, Obj]:
         properties: dict[str, Obj] = {}
         entry = schema.types()[name]
         if entry.get("typeMeta"):
-            properties["apiVersion"] = {"type": "string", "description": _DESCRIPTIONS["apiVersion"]}
-            properties["kind"] = {"type": "string", "description": _DESCRIPTIONS["kind"]}
+            for key in ("apiVersion", "kind"):
+                properties[key] = {"type": "string",
+                                   "description": schema.description(name, key) or _DESCRIPTIONS[key]}
         for field in schema.fields(name):
             prop = type_schema(field["type"])
-            if field["name"] in _DESCRIPTIONS and "$ref" in prop:
-                prop = {"allOf": [prop], "description": _DESCRIPTIONS[field["name"]]}
+            text = schema.description(name, field["name"]) or (
+                _DESCRIPTIONS.get(field["name"], "") if entry.get("typeMeta") else "")
+            if text and "$ref" in prop:
+                prop = {"allOf": [prop], "description": text}
+            elif text:
+                prop["description"] = text
             if field.get("patchStrategy"):
                 prop["x-kubernetes-patch-strategy"] = field["patchStrategy"]
             if field.get("patchMergeKey"):
                 prop["x-kubernetes-patch-merge-key"] = field["patchMergeKey"]
             properties[field["name"]] = prop
         result: Obj = {"type": "object", "properties": properties}
+        if schema.description(name):
+            result["description"] = schema.description(name)
         if name in roots:
             gvk = roots[name]
             result["x-kubernetes-group-version-kind"] = [dict(gvk)]
-            result["description"] = _KIND_DESCRIPTIONS.get(gvk["kind"], "")
+            result.setdefault("description", _KIND_DESCRIPTIONS.get(gvk["kind"], ""))
         schemas[name] = result
     return schemas
 

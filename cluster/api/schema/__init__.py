@@ -42,6 +42,25 @@ def own_fields(name: str) -> list[dict[str, Any]]:
     return result
 
 
+@functools.lru_cache(maxsize=1)
+def _descriptions() -> dict[str, dict[str, str]]:
+    path = Path(__file__).with_name("descriptions.json")
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def description(name: str, field: str = "") -> str:
+    """The API documentation of a type (``field=""``) or of one of its fields,
+    looked up through inlined structs too."""
+    found = _descriptions().get(name, {}).get(field, "")
+    if found or not field:
+        return found
+    for inner in (types().get(name) or {}).get("inline", []):
+        found = description(inner["type"], field)
+        if found:
+            return found
+    return ""
+
+
 def root_for(group: str, version: str, kind: str) -> str | None:
     for name, gvk in table()["roots"].items():
         if (gvk["group"], gvk["version"], gvk["kind"]) == (group, version, kind):
