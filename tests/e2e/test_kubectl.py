@@ -374,6 +374,7 @@ def test_explain_uses_openapi_v3(kubectl):
     assert "KIND:       Pod" in pods and "VERSION:    v1" in pods
     ports = kubectl.out("explain", "deployment.spec.template.spec.containers.ports")
     assert "FIELD: ports <[]ContainerPort>" in ports and "containerPort\t<integer>" in ports
+    assert "Number of port to expose on the pod's IP address." in ports  # the API's own documentation
 
 
 def test_events_sorted_by_last_timestamp(kubectl):
