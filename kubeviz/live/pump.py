@@ -73,8 +73,12 @@ class WatchPump:
         try:
             while not self.stop.is_set():
                 batch: Batch = []
-                for kind, watch in self.watches.items():
-                    batch += [(kind, e.type, e.object) for e in watch.next(self.poll)]
+                for kind, watch in self.watches.items():  # one round: nobody blocks
+                    batch += [(kind, e.type, e.object) for e in watch.next(0)]
+                if not batch:  # quiet: wait on the busiest watch (pods), the others at most ``poll`` late
+                    kind, watch = next(((k, w) for k, w in self.watches.items() if k == "pods"),
+                                       next(iter(self.watches.items())))
+                    batch = [(kind, e.type, e.object) for e in watch.next(self.poll)]
                 if batch:
                     self.on_batch(batch)
         except StatusError as error:  # the watch ended: the consumer starts afresh

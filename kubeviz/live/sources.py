@@ -104,11 +104,10 @@ def scheduler_decisions(limit: int = 5) -> list[dict[str, Any]]:
 
 def now_and_profile() -> tuple[float, Any]:
     """The simulated clock's now and the plane's timing profile (lease grace,
-    tolerations); wall time and the demo profile when no plane runs here."""
+    tolerations). Without a plane in this process: wall time and no profile —
+    nobody here would mark a silent node NotReady, so nothing counts down."""
     import time
-
-    from controllers.clock import DEMO
 
     current = plane()
     sim = getattr(current, "clock", None)
-    return (sim.now() if sim is not None else time.time()), getattr(current, "profile", None) or DEMO
+    return (sim.now() if sim is not None else time.time()), getattr(current, "profile", None)

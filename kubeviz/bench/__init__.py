@@ -1,0 +1,1 @@
+"""Benchmarks of the dashboard (``manage.py bench dashboard``)."""
