@@ -24,7 +24,15 @@ def _bench_api(options: dict[str, Any]) -> dict[str, Any]:
     return bench(pods=options["pods"], clients=options["clients"])
 
 
-SUBJECTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {"store": _bench_store, "api": _bench_api}
+def _bench_dashboard(options: dict[str, Any]) -> dict[str, Any]:
+    from kubeviz.bench.dashboard import bench
+
+    return bench(nodes=options["map_nodes"], pods=options["map_pods"], samples=options["samples"],
+                 churn_rate=options["churn_rate"], soak_minutes=options["soak_minutes"])
+
+
+SUBJECTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {"dashboard": _bench_dashboard,
+                                                                   "store": _bench_store, "api": _bench_api}
 
 ROWS = [
     ("sequential puts/s (1 client)", "sequential_puts_per_s", "{:,.0f}"),
@@ -71,11 +79,20 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
         parser.add_argument("--pods", type=int, default=10_000, help="api: pods stored before measuring")
         parser.add_argument("--clients", type=int, default=50, help="api: concurrent HTTP clients")
+        parser.add_argument("--map-nodes", type=int, default=1000, help="dashboard: nodes on the map")
+        parser.add_argument("--map-pods", type=int, default=10_000, help="dashboard: pods on the map")
+        parser.add_argument("--samples", type=int, default=40, help="dashboard: latency samples per phase")
+        parser.add_argument("--churn-rate", type=float, default=100.0, help="dashboard: pod changes/s under churn")
+        parser.add_argument("--soak-minutes", type=float, default=0.0, help="dashboard: heap over time under churn")
 
     def handle(self, *args: Any, **options: Any) -> None:
         figures = SUBJECTS[options["subject"]](options)
         if options["json"]:
             self.stdout.write(json.dumps(figures, sort_keys=True))
+        elif options["subject"] == "dashboard":
+            from kubeviz.bench.dashboard import table as dashboard_table
+
+            self.stdout.write(dashboard_table(figures))
         elif options["subject"] == "api":
             from cluster.bench.api import table as api_table
 
