@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -87,9 +88,12 @@ def running_pods(admin: ApiClient) -> int:
 
 def test_two_controller_managers_one_acts_and_the_standby_takes_over(cluster: live.LiveCluster,
                                                                      tmp_path: Path) -> None:
-    admin = http_client(*read_kubeconfig(cluster.kubeconfig("e2e-admin", "system:masters")))
-    kcm = str(cluster.kubeconfig("system:kube-controller-manager"))
-    scheduler = str(cluster.kubeconfig("system:kube-scheduler"))
+    with ThreadPoolExecutor(3) as pool:  # three `manage.py kubeconfig` runs at once
+        admin_config, kcm_config, scheduler_config = pool.map(
+            lambda who: cluster.kubeconfig(*who),
+            [("e2e-admin", "system:masters"), ("system:kube-controller-manager",), ("system:kube-scheduler",)])
+    admin = http_client(*read_kubeconfig(admin_config))
+    kcm, scheduler = str(kcm_config), str(scheduler_config)
     procs = Processes(cluster)
     try:
         for name in ("kcm-a", "kcm-b"):  # both at once: whichever wins, the other stands by
