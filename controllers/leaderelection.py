@@ -164,7 +164,7 @@ class LeaderElector:
             transitions = int(spec.get("leaseTransitions") or 0)
         else:
             acquire_time = now
-            transitions = int(spec.get("leaseTransitions") or 0) + (1 if holder else 0)
+            transitions = int(spec.get("leaseTransitions") or 0) + 1  # a hand-over, or taking a released Lease
         # The read resourceVersion travels with the update: if anyone wrote in between, 409.
         updated = {**lease, "spec": {**spec, **self._record(now, acquire_time, transitions)}}
         try:

@@ -231,3 +231,49 @@ def test_two_candidates_racing_for_an_expired_lease_cannot_both_win(api, admin_c
     spec = lease(admin_client)["spec"]
     assert spec["holderIdentity"] == "kcm-b" and spec["leaseTransitions"] == 5
 
+
+
+def test_only_the_leading_scheduler_binds_and_a_released_lease_is_taken_at_once(api, admin_client, clock) -> None:
+    from controllers.manager import shared_informers
+    from controllers.scheduler.loop import Scheduler
+
+    schedulers = []
+    for identity in ("sched-a", "sched-b"):
+        client = local_client(api, "system:kube-scheduler")
+        informers = shared_informers(client, {"Pod": r.PODS, "Node": r.NODES})
+        scheduler = Scheduler(client, clock, TraceLog(), informers["Pod"], informers["Node"], REALISTIC)
+        scheduler.enable_leader_election(identity).start_timers()
+        schedulers.append((scheduler, informers))
+    (a, a_informers), (b, b_informers) = schedulers
+    assert a.leading and not b.leading
+
+    admin_client.create(r.NODES, {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"},
+                                  "status": {"allocatable": {"cpu": "4", "memory": "8Gi", "pods": "110"},
+                                             "conditions": [{"type": "Ready", "status": "True"}]}})
+    for i in range(3):
+        admin_client.create(r.PODS, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"p{i}"},
+                                     "spec": {"containers": [{"name": "c", "image": "busybox"}]}}, "default")
+
+    def settle_schedulers() -> int:
+        hub = getattr(api.storage, "_hub", None)
+        done = 0
+        for _ in range(50):
+            if hub is not None:
+                hub().pull()
+            moved = sum(i.step(0.0) for inf in (a_informers, b_informers) for i in inf.values())
+            moved += a.drain() + b.drain()
+            done += moved
+            if not moved:
+                return done
+        raise RuntimeError("did not settle")
+
+    settle_schedulers()
+    bound = [p["spec"].get("nodeName") for p in admin_client.list(r.PODS, "default")["items"]]
+    assert bound == ["n1"] * 3
+    assert a.traces.recent() and not b.traces.recent()  # the standby decided nothing
+
+    a.elector.release()  # a graceful shutdown hands over at b's next retry, not after leaseDuration
+    clock.advance(REALISTIC.leader_retry_period)
+    assert b.leading
+    spec = admin_client.get(r.LEASES, "kube-scheduler", "kube-system")["spec"]
+    assert spec["holderIdentity"] == "sched-b" and spec["leaseTransitions"] == 1
