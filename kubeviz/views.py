@@ -13,4 +13,6 @@ SPEEDS = [0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 50.0]
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     """The page shell; the websocket fills every live region with a snapshot."""
-    return render(request, "index.html", {"clock": sources.clock(), "speeds": SPEEDS})
+    from .live.render import NODE_ACTIONS
+
+    return render(request, "index.html", {"clock": sources.clock(), "speeds": SPEEDS, "node_actions": NODE_ACTIONS})

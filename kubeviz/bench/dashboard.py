@@ -70,10 +70,17 @@ def _pod(name: str, node: str) -> dict[str, Any]:
                 "requests": {"cpu": "100m", "memory": "64Mi"}}}]}}
 
 
-def _set_status(client: ApiClient, name: str, restarts: int, pod: dict[str, Any] | None = None) -> None:
-    pod = pod or client.get(r.PODS, name, "default")
-    pod["status"] = {"phase": "Running", "containerStatuses": [
+def _status(restarts: int) -> dict[str, Any]:
+    return {"phase": "Running", "containerStatuses": [
         {"name": "c", "ready": True, "restartCount": restarts, "image": "nginx:1.27", "imageID": "", "state": {}}]}
+
+
+def _set_status(client: ApiClient, name: str, restarts: int, pod: dict[str, Any] | None = None) -> None:
+    """One write: a merge patch of the pod's status (or a status update of ``pod``)."""
+    if pod is None:
+        client.patch(r.PODS, name, {"status": _status(restarts)}, "default", subresource="status")
+        return
+    pod["status"] = _status(restarts)
     client.update_status(r.PODS, pod)
 
 
@@ -151,16 +158,18 @@ def _percentile(values: list[float], q: float) -> float:
 class Probe:
     def __init__(self, page: Any, client: ApiClient) -> None:
         self.page, self.client, self.restarts = page, client, 0
+        self.from_request: list[float] = []  # the same, from the request being sent (API queueing too)
 
     def once(self) -> float:
         """One pod change; milliseconds until the DOM shows it."""
         self.restarts += 1
         self.page.evaluate(ARM, f"· {self.restarts} restarts")
-        pod = self.client.get(r.PODS, PROBE, "default")
-        sent = time.time() * 1000  # the write: request sent → committed → watched → drawn
-        _set_status(self.client, PROBE, self.restarts, pod)
+        sent = time.time() * 1000
+        _set_status(self.client, PROBE, self.restarts)
+        committed = time.time() * 1000  # the API server has answered: the store change exists
         shown = self.page.evaluate("window.__probe")
-        return shown - sent
+        self.from_request.append(shown - sent)
+        return shown - committed
 
     def samples(self, count: int, pause: float = 0.3) -> list[float]:
         out = []
@@ -221,12 +230,15 @@ def bench(nodes: int = 1000, pods: int = 10_000, samples: int = 40, churn_rate: 
                 figures["ws_messages_per_pod_change"] = round(len(frames) / len(idle), 2)
                 figures["dashboard_p50_ms"] = round(statistics.median(idle), 1)
                 figures["dashboard_p95_ms"] = round(_percentile(idle, 0.95), 1)
+                figures["dashboard_from_request_p95_ms"] = round(_percentile(probe.from_request, 0.95), 1)
+                probe.from_request.clear()
                 with Churn(server, pods, churn_rate) as churn:
                     time.sleep(1.0)
                     busy = probe.samples(samples, pause=0.2)
                 figures["churn_changes_per_s"] = round(churn.achieved, 1)
                 figures["churn_p50_ms"] = round(statistics.median(busy), 1)
                 figures["churn_p95_ms"] = round(_percentile(busy, 0.95), 1)
+                figures["churn_from_request_p95_ms"] = round(_percentile(probe.from_request, 0.95), 1)
                 figures["js_heap_after_churn_mib"] = round(_heap_mib(cdp), 1)
                 if soak_minutes > 0:
                     figures.update(soak(page, cdp, server, pods, churn_rate, soak_minutes))
@@ -258,6 +270,8 @@ ROWS = [
     ("store change → DOM p95, idle (ms)", "dashboard_p95_ms", "{:.1f}", "<= 100"),
     ("store change → DOM p50, churn (ms)", "churn_p50_ms", "{:.1f}", ""),
     ("store change → DOM p95, churn (ms)", "churn_p95_ms", "{:.1f}", "<= 1000"),
+    ("  idle p95 from request sent (ms)", "dashboard_from_request_p95_ms", "{:.1f}", ""),
+    ("  churn p95 from request sent (ms)", "churn_from_request_p95_ms", "{:.1f}", ""),
     ("churn achieved (changes/s)", "churn_changes_per_s", "{:.1f}", "~100"),
     ("websocket bytes per pod change", "bytes_per_pod_change", "{:,}", "<= 2048"),
     ("first render (s)", "first_render_s", "{:.2f}", "<= 2"),
@@ -279,5 +293,6 @@ def table(figures: dict[str, Any]) -> str:
     lines.insert(1, "-" * len(lines[0]))
     lines.append("")
     lines.append(f"{figures['nodes']:,} nodes, {figures['pods']:,} pods (created in {figures['populate_s']} s, "
-                 f"--no-control-plane); Chromium headless; latency = API write sent → MutationObserver sees the pod")
+                 f"--no-control-plane); Chromium headless; latency = the API server's answer to a pod status write (the store change committed) → "
+                 "a MutationObserver in the page sees the pod's element change; 'from request sent' adds the API's queueing")
     return "\n".join(lines)

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.template.loader import render_to_string
 
+from .fragments import pods_html
 from .model import NodeView, PodView, dom_id
 from .state import PENDING, ClusterState, Ops
 
@@ -43,7 +44,7 @@ def container_id(node: str) -> str:
 
 
 def _card(state: ClusterState, node: NodeView) -> dict[str, Any]:
-    return {"node": node, "pods": state.pods_on(node.name)}
+    return {"node": node, "pods_html": pods_html(state.pods_on(node.name), compact=state.compact)}
 
 
 def _base(can_act: bool, extras: Extras) -> dict[str, Any]:
@@ -56,8 +57,9 @@ def snapshot(state: ClusterState, extras: Extras, can_act: bool) -> str:
     state.snapshot()
     context = _base(can_act, extras) | {
         "revision": state.revision,
+        "compact": state.compact,
         "nodes": [_card(state, node) for node in state.node_list()],
-        "pending": state.pending(),
+        "pending_html": pods_html(state.pending(), in_tray=True),
         "events": state.recent_events(),
         "summary": state.summary(),
         "workloads": state.workload_rows(),
@@ -71,11 +73,14 @@ def delta(state: ClusterState, ops: Ops, extras: Extras, can_act: bool, revision
         groups.setdefault(container, []).append(pod)
     context = _base(can_act, extras) | {
         "ops": ops,
+        "compact": state.compact,
         "revision": state.revision,
         "revision_changed": revision_changed,
         "nodes_added": [_card(state, node) for node in ops.nodes_added],
         "nodes_replaced": [_card(state, node) for node in ops.nodes_replaced],
-        "pods_added": [(container_id(c), c == PENDING, pods) for c, pods in groups.items()],
+        "pods_added": [(container_id(c), pods_html(pods, in_tray=c == PENDING, compact=state.compact))
+                       for c, pods in groups.items()],
+        "pods_changed": pods_html(ops.pods_changed, oob=True, compact=state.compact),
         "decisions_changed": extras.decisions is not None,
         "summary": state.summary() if ops.summary_changed else None,
         "workloads": state.workload_rows() if ops.workloads_changed else [],

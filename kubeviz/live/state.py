@@ -164,6 +164,11 @@ class ClusterState:
         now, profile = self.clock()
         return replace(view, timing=node_timing(self.nodes[name], self.leases.get(name), now, profile))
 
+    @property
+    def compact(self) -> bool:
+        """Many nodes: cards become small tiles without per-node buttons."""
+        return len(self.nodes) > COMPACT_AT
+
     def tick(self) -> None:
         """Redraw the heads of failing nodes: their countdowns moved on."""
         for name in self.nodes:
@@ -180,7 +185,7 @@ class ClusterState:
         for pod in self.pods.values():
             phases[pod.phase] = phases.get(pod.phase, 0) + 1
         return {"nodes": len(self.nodes), "node_statuses": sorted(statuses.items()), "pods": len(self.pods),
-                "pod_phases": sorted(phases.items()), "compact": len(self.nodes) > COMPACT_AT}
+                "pod_phases": sorted(phases.items()), "compact": self.compact}
 
     def workload_rows(self) -> list[Any]:
         from .workloads import rows

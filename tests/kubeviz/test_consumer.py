@@ -150,3 +150,32 @@ def test_anonymous_is_refused(transactional_db):
         assert not connected
 
     async_to_sync(run)()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_workloads_panel_and_cdc_prefix_filter(live_api, admin_client, superuser):
+    import json
+
+    admin_client.create(r.NODES, node("node-a"))
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "default"},
+                  "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "web"}},
+                           "template": {"metadata": {"labels": {"app": "web"}},
+                                        "spec": {"containers": [{"name": "c", "image": "nginx:1.27"}]}}}}
+
+    async def run():
+        from asgiref.sync import sync_to_async
+
+        comm = communicator(superuser)
+        await comm.connect()
+        snapshot = await comm.receive_from(5)
+        assert 'id="workloads"' in snapshot
+        await sync_to_async(admin_client.create)(r.DEPLOYMENTS, deployment, "default")
+        delta = (await receive_until(comm, 'data-workload="Deployment/default/web"'))[-1]
+        assert 'data-desired="3"' in delta and "web 0/3" in delta
+        await comm.send_to(text_data=json.dumps({"cdc_prefix": "/registry/nodes/", "HEADERS": {}}))
+        filtered = (await receive_until(comm, 'id="cdc"'))[-1]
+        assert 'data-prefix="/registry/nodes/"' in filtered and "/registry/nodes/node-a" in filtered
+        assert "/registry/deployments/" not in filtered
+        await comm.disconnect()
+
+    async_to_sync(run)()
