@@ -171,15 +171,19 @@ class ClusterState:
 
     def tick(self) -> None:
         """Redraw the heads of failing nodes: their countdowns moved on."""
-        for name in self.nodes:
-            view = self.node(name)
-            if view.timing is not None and view.timing.failing:
+        if self.clock is None:
+            return
+        now, profile = self.clock()
+        if profile is None:  # no plane in this process: nothing counts down
+            return
+        for name, obj in self.nodes.items():
+            if node_timing(obj, self.leases.get(name), now, profile).failing:
                 self._dirty_usage.add(name)
 
     def summary(self) -> dict[str, Any]:
         statuses: dict[str, int] = {}
-        for name in self.nodes:
-            status = node_view(self.nodes[name]).status
+        for obj in self.nodes.values():
+            status = _ready(obj)
             statuses[status] = statuses.get(status, 0) + 1
         phases: dict[str, int] = {}
         for pod in self.pods.values():
@@ -288,3 +292,10 @@ class ClusterState:
 def _pod_id(key: str) -> str:
     namespace, _, name = key.partition("/")
     return "pod-" + dom_id(namespace, name)
+
+
+def _ready(node: Obj) -> str:
+    for condition in (node.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == "Ready":
+            return {"True": "Ready", "False": "NotReady"}.get(condition.get("status"), "Unknown")
+    return "Unknown"

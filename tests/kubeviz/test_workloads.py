@@ -47,3 +47,26 @@ def test_a_tainted_node_counts_down_to_eviction_from_the_taint():
     taint = {"key": "node.kubernetes.io/unreachable", "effect": "NoExecute", "timeAdded": "1970-01-01T00:20:00Z"}
     timing = node_timing(_node("Unknown", [taint]), lease_renew=1000.0, now=1300.0, profile=PROFILE)
     assert timing.failing and timing.to_not_ready is None and timing.to_eviction == 1200 + 300 - 1300
+
+
+def test_the_card_of_a_silent_node_counts_down_each_tick():
+    from kubeviz.live import render
+    from kubeviz.live.state import ClusterState
+
+    clock = {"now": 1030.0}
+    state = ClusterState(clock=lambda: (clock["now"], PROFILE))
+    silent, healthy = _node(), _node()
+    healthy["metadata"] = {"name": "m"}
+    state.load("nodes", [silent, healthy])
+    state.apply("leases", "ADDED", {"metadata": {"name": "n"}, "spec": {"renewTime": "1970-01-01T00:16:40.000000Z"}})
+    state.apply("leases", "ADDED", {"metadata": {"name": "m"}, "spec": {"renewTime": "1970-01-01T00:17:05.000000Z"}})
+    render.snapshot(state, render.Extras(), can_act=True)
+    state.tick()
+    ops = state.flush()
+    assert [n.name for n in ops.nodes_changed] == ["n"]  # only the failing node is redrawn
+    html = render.delta(state, ops, render.Extras(), can_act=True, revision_changed=False)
+    assert "NotReady in 10s" in html and "pods evicted in 310s" in html and "silent for <b data-lease-age>30s" in html
+    clock["now"] = 1031.0
+    state.tick()
+    html = render.delta(state, state.flush(), render.Extras(), can_act=True, revision_changed=False)
+    assert "NotReady in 9s" in html
