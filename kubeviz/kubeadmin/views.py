@@ -106,3 +106,37 @@ def _show(form: ObjectForm, failure: StatusError, available: set[str]) -> int:
     else:
         form.add_error(None, f"{failure.code} {failure.reason}: {failure}")
     return failure.code
+
+
+TEMPLATES: dict[str, str] = {
+    "deployments": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: hello\n  namespace: default\nspec:\n"
+                   "  replicas: 2\n  selector:\n    matchLabels: {app: hello}\n  template:\n    metadata:\n"
+                   "      labels: {app: hello}\n    spec:\n      containers:\n      - name: web\n"
+                   "        image: nginx:1.27\n        resources:\n          requests: {cpu: 100m, memory: 64Mi}\n",
+    "namespaces": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team-a\n",
+}
+
+
+@login_required
+def create(request: HttpRequest, slug: str) -> HttpResponse:
+    """A new object from YAML, created through the API server as the user."""
+    kind = _kind(slug)
+    status = 200
+    if request.method == "POST":
+        form = ObjectForm(request.POST)
+        if form.is_valid():
+            obj = form.cleaned_data["yaml"]
+            try:
+                created = client_for(request.user).create(kind.resource, obj)
+            except StatusError as failure:
+                status = _show(form, failure, set())
+            else:
+                meta = created["metadata"]
+                url = reverse("kube-admin-edit", args=[slug, meta.get("namespace") or CLUSTER_SCOPED, meta["name"]])
+                return redirect(url + "?saved=1")
+        else:
+            status = 422
+    else:
+        form = ObjectForm(initial={"yaml": TEMPLATES.get(slug, f"apiVersion: {kind.resource.group + '/' if kind.resource.group else ''}{kind.resource.version}\nmetadata:\n  name: \n")})
+    return render(request, "kubeadmin/edit.html", {"kind": kind, "name": "new", "namespace": "", "form": form,
+                                                   "creating": True}, status=status)

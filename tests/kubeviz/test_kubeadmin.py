@@ -74,3 +74,15 @@ def test_save_requires_csrf(superuser, live_api, admin_client):
     csrf_client.force_login(superuser)
     assert csrf_client.post(URL, {"replicas": "4"}).status_code == 403
     assert admin_client.get(r.DEPLOYMENTS, "web", "default")["spec"]["replicas"] == 2
+
+
+def test_create_from_yaml(client, superuser, live_api, admin_client):
+    client.force_login(superuser)
+    page = client.get("/admin/kube/deployments/new/")
+    assert page.status_code == 200 and "kind: Deployment" in page.content.decode()
+    response = client.post("/admin/kube/deployments/new/", {"yaml": yaml.safe_dump(deployment("hello", 1))})
+    assert response.status_code == 302
+    assert admin_client.get(r.DEPLOYMENTS, "hello", "default")["spec"]["replicas"] == 1
+    invalid = deployment("bad", -1)
+    response = client.post("/admin/kube/deployments/new/", {"yaml": yaml.safe_dump(invalid)})
+    assert response.status_code == 422 and "spec.replicas" in response.content.decode()
