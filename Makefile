@@ -21,13 +21,13 @@ run: $(STAMP)
 # The store suites run a second time on a throwaway PostgreSQL when it is installed.
 PG_SUITES := tests/cluster/test_store.py tests/cluster/test_watch.py tests/cluster/test_store_properties.py \
 	tests/cluster/test_snapshot.py tests/controllers/test_leader_election.py
-# Scale-out mode: PostgreSQL, a Redis channel layer and the control plane as separate processes.
-SCALE_OUT_SUITES := tests/kubeviz/test_channel_layer.py tests/e2e/test_processes.py
+# The channel layer again on a throwaway Redis (channels-redis) when redis-server is installed.
+REDIS_SUITES := tests/kubeviz/test_channel_layer.py
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 	scripts/with-postgres $(PY) -m pytest -p no:cacheprovider $(PG_SUITES)
-	scripts/with-postgres scripts/with-redis $(PY) -m pytest -p no:cacheprovider $(SCALE_OUT_SUITES)
+	scripts/with-redis $(PY) -m pytest -p no:cacheprovider $(REDIS_SUITES)
 
 clean:
 	rm -rf $(VENV) var
