@@ -93,8 +93,10 @@ class Command(BaseCommand):
         path = self.directory / f"{filename}.kubeconfig"
         if not path.exists():
             if not self.bootstrap:
-                raise c.CredentialsError(f"{path} is missing (manage.py kubeconfig --user {user} "
-                                         + " ".join(f"--group {g}" for g in groups) + f" > {path})")
+                flags = "".join(f" --group {g}" for g in groups)
+                hint = (" and a ClusterRole bound to it allowing get/list/watch on pods, nodes and configmaps"
+                        if not groups else "")
+                raise c.CredentialsError(f"{path} is missing: manage.py kubeconfig --user {user}{flags} > {path}{hint}")
             self._issue(path, user, groups)
         server, token = c.read_kubeconfig(path)
         if self.bootstrap and not self._accepted(self.server or server, token):
