@@ -112,6 +112,10 @@ async def _stream(response: ApiResponse) -> AsyncIterator[bytes]:
     deadline = time.monotonic() + response.timeout_seconds if response.timeout_seconds else None
     quiet_since = time.monotonic()
     first = True
+    # An empty first chunk makes the server send the status line and headers now,
+    # as kube-apiserver flushes them: a client watching a quiet resource must not
+    # wait for the first event to learn that its watch was accepted.
+    yield b""
     try:
         while True:
             wait = 1.0 if deadline is None else min(1.0, deadline - time.monotonic())

@@ -218,3 +218,20 @@ def test_concurrent_writers_then_watch_sees_every_revision(admin):
         if len(revisions) == 20:
             break
     assert revisions == sorted(revisions) and len(set(revisions)) == 20
+
+
+def test_a_watch_on_a_quiet_resource_is_answered_at_once(live_api_server):
+    """The status line and headers come before the first event, as kube-apiserver
+    flushes them; a client must not wait for a change to learn its watch began."""
+    import socket
+
+    import yaml
+
+    token = yaml.safe_load(live_api_server.kubeconfig("quiet", "system:masters").read_text())["users"][0]["user"][
+        "token"]
+    host, port = live_api_server.url.split("//")[1].split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(f"GET /apis/batch/v1/namespaces/default/jobs?watch=true HTTP/1.1\r\nHost: {host}\r\n"
+                     f"Authorization: Bearer {token}\r\n\r\n".encode())
+        head = sock.recv(4096)
+    assert head.startswith(b"HTTP/1.1 200 OK")
