@@ -279,6 +279,8 @@ def node_authorizer(user: UserInfo, attrs: RequestAttributes, get_object: GetObj
                 (not sub and verb in ("create", "update", "patch")) or (sub == "status" and verb in ("get", "update", "patch"))
             ):
                 return allow
+            if not attrs.name and not sub and verb == "create":
+                return allow  # the name is in the body: NodeRestriction admission checks it
             return Decision(False, f"node '{node}' cannot modify node '{attrs.name}'")
         if resource == "pods":
             pod_verbs = {"": ("delete",), "status": ("get", "update", "patch"), "eviction": ("create",)}
@@ -293,7 +295,24 @@ def node_authorizer(user: UserInfo, attrs: RequestAttributes, get_object: GetObj
             return unrelated
         if verb == "get" or (attrs.name == node and verb in ("create", "update", "patch", "delete")):
             return allow
+        if not attrs.name and verb == "create":
+            return allow  # the name is in the body: NodeRestriction admission checks it
         return unrelated
+    return None
+
+
+def node_restriction(user: UserInfo, resource: str, namespace: str, obj: Mapping[str, Any]) -> str | None:
+    """NodeRestriction admission for creates: a node may create only its own Node
+    and its own Lease. Returns the refusal message, or None when allowed."""
+    node = node_name(user)
+    if node is None or resource not in ("nodes", "leases"):
+        return None
+    name = (obj.get("metadata") or {}).get("name", "")
+    if resource == "leases" and namespace != NODE_LEASE_NAMESPACE:
+        return None  # decided by the node authorizer already
+    if name != node:
+        singular = "node" if resource == "nodes" else "lease"
+        return f'node "{node}" is not allowed to modify {singular} "{name}"'
     return None
 
 

@@ -320,6 +320,10 @@ class ApiServer:
             raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
         if info.verb == "create":
             obj = self.body_object(request, rt)
+            refusal = rbac.node_restriction(request.user, rt.plural, ns, obj)  # type: ignore[arg-type]
+            if refusal:
+                raise errors.Forbidden(f'{rt.plural} "{obj.get("metadata", {}).get("name", "")}" is forbidden: '
+                                       f"{refusal}")
             request.warnings += fieldvalidation.check(query, obj, rt, decoding=True)
             manager = self._field_manager(request)
             if manager:

@@ -144,3 +144,20 @@ def test_discovery_lists_short_names_and_subresources(api):
     apps = api.handle(ApiRequest("GET", "/apis/apps/v1", UserInfo("someone", (AUTHENTICATED,))))
     assert {"deployments", "deployments/scale", "replicasets"} <= {r["name"] for r in apps.body["resources"]}
     assert json.dumps(response.body)
+
+
+def test_a_node_registers_itself_but_no_other_node(api):
+    from cluster.client import ApiClient
+    from cluster.client.local import LocalTransport
+    from cluster.client.resources import LEASES
+
+    node = ApiClient(LocalTransport(api, UserInfo("system:node:n7", ("system:nodes", AUTHENTICATED))))
+    assert node.create(NODES, {"metadata": {"name": "n7"}})["metadata"]["name"] == "n7"
+    node.create(LEASES, {"metadata": {"name": "n7"}, "spec": {"holderIdentity": "n7"}}, "kube-node-lease")
+    with pytest.raises(StatusError) as other_node:
+        node.create(NODES, {"metadata": {"name": "n8"}})
+    assert other_node.value.code == 403 and 'node "system:node:n7"' not in str(other_node.value)
+    assert 'is not allowed to modify node "n8"' in str(other_node.value)
+    with pytest.raises(StatusError) as other_lease:
+        node.create(LEASES, {"metadata": {"name": "n8"}}, "kube-node-lease")
+    assert other_lease.value.code == 403
