@@ -28,7 +28,7 @@ def parse(method: str, path: str, watch: bool) -> RequestInfo:
     """``/api/v1/namespaces/default/pods/web-1/status`` → update pods/status web-1 in default."""
     verb = _METHOD_VERBS.get(method)
     if verb is None:
-        raise errors.MethodNotAllowed(f"the server does not allow this method on the requested resource")
+        raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
     parts = [p for p in path.strip("/").split("/") if p]
     if parts[:1] == ["api"] and len(parts) >= 2:
         group, version, rest = "", parts[1], parts[2:]

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from cluster.store import Compare, DeleteOp, PutOp, RangeOp, Store, WatchHub, errors as store_errors
+from cluster.store import Compare, DeleteOp, PutOp, Store, WatchHub, errors as store_errors
 from cluster.store.keys import prefix_end
 
 from . import errors

@@ -7,7 +7,6 @@ from . import errors
 from .objects import Obj, meta, timestamp
 from .registry import ResourceType
 from .requestinfo import RequestInfo
-from .storage import DeleteOptions
 
 if TYPE_CHECKING:
     from .server import ApiRequest, ApiResponse, ApiServer
@@ -19,7 +18,7 @@ def handle(server: "ApiServer", request: "ApiRequest", info: RequestInfo, rt: Re
     handler = _HANDLERS.get((info.subresource, info.verb))
     if handler is None:
         raise errors.MethodNotAllowed(
-            f"the server does not allow this method on the requested resource")
+            "the server does not allow this method on the requested resource")
     result = handler(server, request, info, rt)
     return result if isinstance(result, ApiResponse) else ApiResponse(200, result)
 

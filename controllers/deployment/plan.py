@@ -154,7 +154,6 @@ def plan(
     d = deployment
     spec = d.get("spec") or {}
     ns = meta(d).get("namespace", "default")
-    name = meta(d)["name"]
     replicas = spec.get("replicas", 1)
     strategy = (spec.get("strategy") or {}).get("type", "RollingUpdate")
     max_surge, max_unavailable = resolve_fenceposts(d) if strategy == "RollingUpdate" else (0, 0)

@@ -43,7 +43,7 @@ def worker_pod(tj: Mapping, index: int) -> dict:
 
 def plan(tj: Mapping, pods: Sequence[Mapping], *, now: float) -> list[Action]:
     spec = tj.get("spec") or {}
-    ns, name = meta(tj).get("namespace", "default"), meta(tj)["name"]
+    ns = meta(tj).get("namespace", "default")
     workers = int(spec.get("workers", 2))
     epochs = int(spec.get("epochs", 10))
     per_epoch = float(spec.get("secondsPerEpoch", 5))

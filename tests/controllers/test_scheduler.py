@@ -8,7 +8,7 @@ import pytest
 
 from controllers.clock import SimClock
 from controllers.scheduler import queue as sq
-from controllers.scheduler.framework import NodeInfo, PodInfo, pod_requests
+from controllers.scheduler.framework import NodeInfo, pod_requests
 from controllers.scheduler.plugins import default_normalize
 from controllers.scheduler.schedule import failed_scheduling_message, num_feasible_nodes_to_find, schedule
 
