@@ -177,8 +177,7 @@ def start_control_plane(server: "ApiServer", clock: SimClock, profile: Profile =
         for name, entry in existing.items():
             plane.kubelets.add(NodeSpec.from_dict(name, entry.get("spec") or {}), entry.get("state", "running"))
     else:
-        for name in node_names(nodes):
-            scenarios.add_node(plane.admin, name)
+        scenarios.add_nodes(plane.admin, nodes)  # one write, not one per node
     plane.start(stop or threading.Event())
     if demo:
         create_demo_workload(plane.admin, profile)

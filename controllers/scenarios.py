@@ -91,6 +91,28 @@ def add_node(client: ApiClient, name: str = "", cpu: str = "4", memory: str = "8
     return chosen[0]
 
 
+def add_nodes(client: ApiClient, count: int, cpu: str = "4", memory: str = "8Gi", pods: int = 110) -> list[str]:
+    """Add ``count`` machines ``node-<index>`` in one write of the scenario ConfigMap
+    (``add_node`` once per machine rewrites the whole map each time: quadratic at 5,000)."""
+    added: list[str] = []
+
+    def change(nodes: dict[str, Obj]) -> None:
+        added.clear()
+        index = max([int((e.get("spec") or {}).get("index", 0)) for e in nodes.values()], default=0)
+        while len(added) < count:
+            index += 1
+            name = f"node-{index}"
+            if name in nodes and nodes[name].get("state") != "removed":
+                continue
+            nodes[name] = {"state": "running", "spec": {"index": index, "cpu": cpu, "memory": memory, "pods": pods,
+                                                        "labels": {}, "taints": []}}
+            added.append(name)
+
+    if count > 0:
+        _update(client, change)
+    return added
+
+
 def kill_node(client: ApiClient, name: str) -> None:
     """The machine dies: its kubelet stops, its containers stop."""
     _set_state(client, name, "dead")

@@ -1,10 +1,11 @@
 from django.urls import re_path
 
-from . import views
+from . import metrics, views
 
 # ``/token/<token>/…``: the same API with the bearer token in the path, for kubectl
 # over plain HTTP (client-go sends no credentials to an http:// server).
 urlpatterns = [
+    re_path(r"^metrics$", metrics.metrics),
     re_path(r"^(?P<path>api|apis|version|openapi)(?:/.*)?$", views.api),
     re_path(r"^token/(?P<token>[^/]+)/(?P<path>api|apis|version|openapi)(?:/.*)?$", views.api),
 ]

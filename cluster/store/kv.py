@@ -66,6 +66,8 @@ class Store:
         self.using = using
         self.clock = clock
         self.on_commit = on_commit
+        # CDC rows this process has written (telemetry: ``bench cluster`` reports it).
+        self.changes_written = 0
 
     @property
     def _vendor(self) -> str:
@@ -230,6 +232,7 @@ class Store:
         if not writer.changed:
             return current
         writer.flush()
+        self.changes_written += len(writer.rows)
         cursor.execute("UPDATE store_meta SET revision = %s WHERE id = 1", [writer.revision])
         if self.on_commit is not None:
             notify, revision = self.on_commit, writer.revision

@@ -29,6 +29,13 @@ KUBELET_VERSION = "v1.31.0"
 NODE_LEASE_NAMESPACE = "kube-node-lease"
 
 
+def pod_cidr(index: int) -> str:
+    """Node ``index``'s /24: 10.244.<index>.0/24 for the first 255, then on through 10.0.0.0/8
+    (``10.244.256.0`` is no address: 5,000 nodes need 5,000 blocks)."""
+    block = (244 * 256 + index) % (256 * 256)
+    return f"10.{block // 256}.{block % 256}.0/24"
+
+
 class NodeSpec:
     """What the machine is: its name, size, labels, taints and address block."""
 
@@ -41,7 +48,7 @@ class NodeSpec:
         self.pods = pods
         self.labels = dict(labels or {})
         self.taints = list(taints or [])
-        self.pod_cidr = f"10.244.{index}.0/24"
+        self.pod_cidr = pod_cidr(index)
         self.internal_ip = f"192.168.{index // 250}.{index % 250 + 10}"
 
     def to_dict(self) -> Obj:

@@ -24,6 +24,19 @@ def _bench_api(options: dict[str, Any]) -> dict[str, Any]:
     return bench(pods=options["pods"], clients=options["clients"])
 
 
+def _bench_cluster(options: dict[str, Any]) -> dict[str, Any]:
+    from cluster.bench.cluster import bench
+
+    return bench(nodes=options["nodes"], pods=options["pods"], timeout=options["timeout"])
+
+
+def _bench_soak(options: dict[str, Any]) -> dict[str, Any]:
+    from cluster.bench.soak import bench
+
+    return bench(minutes=options["minutes"], nodes=options["nodes"], pods=options["pods"],
+                 samples=options["samples"])
+
+
 def _bench_dashboard(options: dict[str, Any]) -> dict[str, Any]:
     from kubeviz.bench.dashboard import bench
 
@@ -32,7 +45,8 @@ def _bench_dashboard(options: dict[str, Any]) -> dict[str, Any]:
 
 
 SUBJECTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {"dashboard": _bench_dashboard,
-                                                                   "store": _bench_store, "api": _bench_api}
+                                                                   "store": _bench_store, "api": _bench_api,
+                                                                   "cluster": _bench_cluster, "soak": _bench_soak}
 
 ROWS = [
     ("sequential puts/s (1 client)", "sequential_puts_per_s", "{:,.0f}"),
@@ -84,6 +98,10 @@ class Command(BaseCommand):
         parser.add_argument("--samples", type=int, default=40, help="dashboard: latency samples per phase")
         parser.add_argument("--churn-rate", type=float, default=100.0, help="dashboard: pod changes/s under churn")
         parser.add_argument("--soak-minutes", type=float, default=0.0, help="dashboard: heap over time under churn")
+        parser.add_argument("--nodes", type=int, default=5000, help="cluster, soak: simulated nodes")
+        parser.add_argument("--timeout", type=float, default=300.0, help="cluster: seconds allowed per phase")
+        parser.add_argument("--minutes", type=float, default=60.0,
+                            help="soak: how long to run (--samples: RSS and store size samples)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         figures = SUBJECTS[options["subject"]](options)
@@ -97,5 +115,9 @@ class Command(BaseCommand):
             from cluster.bench.api import table as api_table
 
             self.stdout.write(api_table(figures))
+        elif options["subject"] in ("cluster", "soak"):
+            from importlib import import_module
+
+            self.stdout.write(import_module(f"cluster.bench.{options['subject']}").table(figures))
         else:
             self.stdout.write(table(figures))
