@@ -175,7 +175,9 @@ class ApiServer:
         if seen is None:
             return False
         hub = self.storage._hub()
-        current = self.store.revision()
+        # A tailing hub hears of this process's commits at once (and polls for other
+        # processes'): no database read per request (``bench cluster``: a third of it).
+        current = max(hub.committed, hub.revision) if getattr(hub, "tailing", False) else self.store.revision()
         if hub.revision < current:
             hub.pull()  # read-your-writes: a binding created a moment ago applies now
         if hub.changed_since(seen, prefixes) is False:

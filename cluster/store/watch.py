@@ -32,12 +32,16 @@ class WatchHub:
         self._pulling = threading.Lock()
         self._wake = threading.Event()
         self._async_waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+        # Watchers blocked until a change in their own key range: woken only by one
+        # (a Lease renewal no longer wakes every pod informer in the process).
+        self._range_waiters: list[_RangeWaiter] = []
         self._thread: threading.Thread | None = None
         self._stopping = False
         self.revision = 0  # the newest revision read from the store
         self.compact_revision = 0
         self.first_revision = 1  # the window holds every change at or after this
         self.epoch = 0  # bumped when the store goes back in time (snapshot restore)
+        self.committed = 0  # the newest revision this process's store committed (``notify``)
 
     # --- the tailer -----------------------------------------------------------
 
@@ -61,6 +65,8 @@ class WatchHub:
 
     def notify(self, revision: int) -> None:
         """Told by this process's store after a commit: read the log now."""
+        if revision > self.committed:
+            self.committed = revision
         if revision > self.revision:
             self._wake.set()
 
@@ -101,6 +107,7 @@ class WatchHub:
                 self.revision = upto
                 self._trim()
                 self._wake_waiters()
+                self._wake_range_waiters(events)
             if upto >= current:
                 return arrived
 
@@ -121,15 +128,29 @@ class WatchHub:
         self._events.clear()
         self._revisions.clear()
         self.revision = revision
+        self.committed = revision
         self.first_revision = revision + 1
         self.epoch += 1
         self._wake_waiters()
+        self._wake_range_waiters(None)
 
     def _wake_waiters(self) -> None:
         self._cond.notify_all()
         waiters, self._async_waiters = self._async_waiters, []
         for loop, future in waiters:
             loop.call_soon_threadsafe(_resolve, future)
+
+    def _wake_range_waiters(self, events: list[Event] | None) -> None:
+        """Wake the range waiters with a change among ``events`` (every one when None)."""
+        if not self._range_waiters:
+            return
+        still = []
+        for waiter in self._range_waiters:
+            if events is None or any(in_range(e.kv.key, waiter.key, waiter.range_end) for e in events):
+                waiter.ready.set()
+            else:
+                still.append(waiter)
+        self._range_waiters = still
 
     # --- reads for watchers -------------------------------------------------------
 
@@ -152,6 +173,11 @@ class WatchHub:
             return [e for e in events if e.revision < last], last
         return events, upto + 1
 
+    @property
+    def tailing(self) -> bool:
+        """The tailer thread runs: the window follows the log by itself."""
+        return self._thread is not None
+
     def changed_since(self, revision: int, prefixes: tuple[bytes, ...]) -> bool | None:
         """Whether any key under ``prefixes`` changed after ``revision``, answered
         from memory; None when the hub cannot tell (not running, or the window
@@ -166,6 +192,38 @@ class WatchHub:
         """Block until the hub has read ``revision``; False on timeout."""
         with self._cond:
             return self._cond.wait_for(lambda: self.revision >= revision or self._stopping, timeout)
+
+    def wait_range(self, revision: int, key: bytes, range_end: bytes | None,
+                   timeout: float | None) -> tuple[bool, int]:
+        """Block until a change in ``[key, range_end)`` at or after ``revision`` is
+        readable: ``(True, _)``; or, when ``timeout`` passes first, ``(False, upto)``:
+        no change in range up to ``upto``, so a watcher may skip past it."""
+        waiter = _RangeWaiter(key, range_end)
+        with self._cond:
+            found, upto = self._has_change(revision, key, range_end)
+            if found or self._stopping or timeout == 0:
+                return found or self._stopping, upto
+            self._range_waiters.append(waiter)
+        woke = waiter.ready.wait(timeout)
+        with self._cond:
+            if not woke:
+                if waiter in self._range_waiters:
+                    self._range_waiters.remove(waiter)
+                found, upto = self._has_change(revision, key, range_end)
+                return found or self._stopping, upto
+        return True, revision - 1
+
+    def _has_change(self, revision: int, key: bytes, range_end: bytes | None) -> tuple[bool, int]:
+        """(a change in range at or after ``revision`` is readable, the revision scanned up to)."""
+        if revision > self.revision:
+            return False, revision - 1
+        if revision < self.first_revision or revision < self.compact_revision:
+            return True, revision - 1  # older than the window: the database has it (or Compacted)
+        i = bisect.bisect_left(self._revisions, revision)
+        for j in range(i, len(self._events)):
+            if in_range(self._events[j].kv.key, key, range_end):
+                return True, revision - 1
+        return False, self.revision
 
     async def async_wait(self, revision: int, timeout: float | None) -> bool:
         loop = asyncio.get_running_loop()
@@ -197,6 +255,15 @@ class WatchHub:
 def _resolve(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
+
+
+class _RangeWaiter:
+    __slots__ = ("key", "range_end", "ready")
+
+    def __init__(self, key: bytes, range_end: bytes | None) -> None:
+        self.key = key
+        self.range_end = range_end
+        self.ready = threading.Event()
 
 
 def _slice(events: deque[Event], start: int) -> list[Event]:
@@ -238,7 +305,11 @@ class Watcher:
 
     def poll(self, timeout: float | None = None) -> list[Event]:
         """The next changes (possibly several revisions); [] when ``timeout`` passes."""
-        if not self.hub.wait(self.next_revision, timeout):
+        if self.epoch != self.hub.epoch:
+            return self._take()  # raises Compacted
+        ready, upto = self.hub.wait_range(self.next_revision, self.key, self.range_end, timeout)
+        if not ready:
+            self.next_revision = max(self.next_revision, upto + 1)  # nothing in range up to there
             return []
         return self._take()
 

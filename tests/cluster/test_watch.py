@@ -149,3 +149,17 @@ def test_hub_sees_writes_of_another_store_without_notification(hub):
     watcher = hub.watch(b"x")
     other.put(b"x", b"1")
     assert [e.kv.value for e in drain(watcher, 2)] == [b"1"]
+
+
+def test_a_watcher_wakes_only_for_changes_in_its_range_and_skips_the_rest(hub):
+    store, hub = hub
+    start = store.revision() + 1
+    watcher = hub.watch(b"/registry/pods/", prefix_end(b"/registry/pods/"), start)
+    for i in range(5):
+        store.put(f"/registry/leases/kube-node-lease/node-{i}".encode(), b"renewed")
+    hub.pull()
+    assert watcher.poll(timeout=0.05) == []  # woken by nothing of its own: times out empty
+    assert watcher.next_revision == store.revision() + 1  # and moved past what it need not read
+    store.put(b"/registry/pods/default/web", b"{}")
+    events = watcher.poll(timeout=TIMEOUT)
+    assert [e.kv.key for e in events] == [b"/registry/pods/default/web"]
