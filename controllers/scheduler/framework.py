@@ -322,20 +322,22 @@ class ScheduleDecision:
         ]
 
     def to_dict(self) -> dict[str, Any]:
+        # Plain dicts and an index map: ``asdict`` and ``feasible.index`` per node made this
+        # quadratic, and it ran for every pod (``bench cluster``: 1,000 nodes).
+        position = {name: i for i, name in enumerate(self.feasible)}
+        passed = [{"plugin": p, "passed": True, "reason": ""} for p in self.filters]
         nodes = []
-        for name in [*self.rejected, *self.feasible]:
-            entry: dict[str, Any] = {
-                "node": name,
-                "feasible": name not in self.rejected,
-                "filters": [asdict(r) for r in self.filter_results(name)],
-            }
-            if name in self.feasible:
-                i = self.feasible.index(name)
-                entry["scores"] = [
-                    {**asdict(r), "weighted": r.weighted} for r in self.score_results(name)
-                ]
-                entry["final_score"] = self.final_scores[i]
-            nodes.append(entry)
+        for name, (idx, reasons) in self.rejected.items():
+            failed = {"plugin": self.filters[idx], "passed": False, "reason": "; ".join(reasons)}
+            nodes.append({"node": name, "feasible": False, "filters": [dict(f) for f in passed[:idx]] + [failed]})
+        for name, i in position.items():
+            scores = []
+            for plugin, weight in self.score_plugins:
+                normalized = self.normalized_scores[plugin][i]
+                scores.append({"plugin": plugin, "raw": self.raw_scores[plugin][i], "normalized": normalized,
+                               "weight": weight, "weighted": normalized * weight})
+            nodes.append({"node": name, "feasible": True, "filters": [dict(f) for f in passed],
+                          "scores": scores, "final_score": self.final_scores[i]})
         return {
             "pod": self.pod,
             "node": self.node,

@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import deque
 from typing import Any
 
 from cluster.client import ApiClient, StatusError
@@ -27,6 +26,7 @@ from controllers.runtime.informer import Informer
 from controllers.runtime.trace import Trace, TraceLog
 
 from . import queue as q
+from .decisions import DecisionLog
 from .framework import NodeInfo, ScheduleDecision
 from .schedule import failed_scheduling_message, schedule
 
@@ -63,7 +63,7 @@ class Scheduler:
         self.node_infos: dict[str, NodeInfo] = {}
         self._assigned: dict[str, str] = {}  # pod key → node, as the cache (or our assumption) says
         self._lock = threading.RLock()
-        self.decisions: deque[dict[str, Any]] = deque(maxlen=keep_decisions)
+        self.decisions = DecisionLog(keep_decisions)
         self._start_index = 0
         self.profile = profile
         self._leading = threading.Event()
@@ -158,9 +158,7 @@ class Scheduler:
             self._unschedulable(pod, queued, decision, trace)
         trace.duration_ms = round((time.perf_counter() - started) * 1000, 3)
         self.traces.record(trace)
-        record = decision.to_dict()
-        record["time"] = self.clock.now()
-        self.decisions.append(record)
+        self.decisions.append(decision, self.clock.now())
         return True
 
     def _bind(self, pod: Obj, queued: q.QueuedPodInfo, decision: ScheduleDecision, trace: Trace) -> None:
