@@ -48,4 +48,7 @@ def start_background(lessor_interval: float = 0.5) -> ApiServer:
             time.sleep(lessor_interval)
 
     threading.Thread(target=expire, name="lessor", daemon=True).start()
+    from .retention import start_retention
+
+    start_retention(get_store())  # compaction of the change log, Event TTL
     return server
