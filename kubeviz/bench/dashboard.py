@@ -186,63 +186,73 @@ def _heap_mib(cdp: Any) -> float:
 
 def bench(nodes: int = 1000, pods: int = 10_000, samples: int = 40, churn_rate: float = 100.0,
           soak_minutes: float = 0.0) -> dict[str, Any]:
-    from playwright.sync_api import sync_playwright
-
     figures: dict[str, Any] = {"nodes": nodes, "pods": pods, "samples": samples, "churn_rate_target": churn_rate}
     with tempfile.TemporaryDirectory(prefix="kubeviz-bench-dashboard-") as tmp:
         workdir = Path(tmp)
         with running_server(workdir, "--no-control-plane") as server:
-            _create_login(workdir)
-            started = time.monotonic()
-            populate(server, nodes, pods)
-            figures["populate_s"] = round(time.monotonic() - started, 1)
-            client = _client(server)
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-                page = browser.new_page()
-                page.set_default_timeout(120_000)
-                page.goto(server.url + "/accounts/login/")
-                page.fill("input[name=username]", USER)
-                page.fill("input[name=password]", PASSWORD)
-                page.click("button[type=submit]")
-                page.wait_for_selector("#connection.live")
-                cdp = page.context.new_cdp_session(page)
-                # first render: a fresh navigation until every node card and the probe pod are drawn
-                started = time.monotonic()
-                page.goto(server.url + "/")
-                page.wait_for_function(
-                    f"document.querySelectorAll('#nodes [data-node]').length >= {nodes} && "
-                    f"document.querySelector('[data-pod=\"default/{PROBE}\"]')")
-                figures["first_render_s"] = round(time.monotonic() - started, 3)
-                figures["js_heap_mib"] = round(_heap_mib(cdp), 1)
-                figures["dom_nodes"] = page.evaluate("document.getElementsByTagName('*').length")
+            try:
+                return _measure(server, workdir, figures, nodes, pods, samples, churn_rate, soak_minutes)
+            except Exception:
+                log = (workdir / "server.log").read_text(errors="replace")
+                sys.stderr.write("--- the server's log, last lines ---\n" + log[-4000:])
+                raise
 
-                frames: list[int] = []
-                cdp.on("Network.webSocketFrameReceived",
-                       lambda event: frames.append(len(event["response"]["payloadData"].encode())))
-                cdp.send("Network.enable")
-                probe = Probe(page, client)
-                probe.samples(3)  # warm up
-                frames.clear()
-                idle = probe.samples(samples)
-                time.sleep(0.5)  # the last delta's feeds
-                figures["bytes_per_pod_change"] = round(sum(frames) / len(idle))
-                figures["ws_messages_per_pod_change"] = round(len(frames) / len(idle), 2)
-                figures["dashboard_p50_ms"] = round(statistics.median(idle), 1)
-                figures["dashboard_p95_ms"] = round(_percentile(idle, 0.95), 1)
-                figures["dashboard_from_request_p95_ms"] = round(_percentile(probe.from_request, 0.95), 1)
-                probe.from_request.clear()
-                with Churn(server, pods, churn_rate) as churn:
-                    time.sleep(1.0)
-                    busy = probe.samples(samples, pause=0.2)
-                figures["churn_changes_per_s"] = round(churn.achieved, 1)
-                figures["churn_p50_ms"] = round(statistics.median(busy), 1)
-                figures["churn_p95_ms"] = round(_percentile(busy, 0.95), 1)
-                figures["churn_from_request_p95_ms"] = round(_percentile(probe.from_request, 0.95), 1)
-                figures["js_heap_after_churn_mib"] = round(_heap_mib(cdp), 1)
-                if soak_minutes > 0:
-                    figures.update(soak(page, cdp, server, pods, churn_rate, soak_minutes))
-                browser.close()
+
+def _measure(server: Server, workdir: Path, figures: dict[str, Any], nodes: int, pods: int, samples: int,
+             churn_rate: float, soak_minutes: float) -> dict[str, Any]:
+    from playwright.sync_api import sync_playwright
+
+    _create_login(workdir)
+    started = time.monotonic()
+    populate(server, nodes, pods)
+    figures["populate_s"] = round(time.monotonic() - started, 1)
+    client = _client(server)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page()
+        page.set_default_timeout(120_000)
+        page.goto(server.url + "/accounts/login/")
+        page.fill("input[name=username]", USER)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_selector("#connection.live")
+        cdp = page.context.new_cdp_session(page)
+        # first render: a fresh navigation until every node card and the probe pod are drawn
+        started = time.monotonic()
+        page.goto(server.url + "/")
+        page.wait_for_function(
+            f"document.querySelectorAll('#nodes [data-node]').length >= {nodes} && "
+            f"document.querySelector('[data-pod=\"default/{PROBE}\"]')")
+        figures["first_render_s"] = round(time.monotonic() - started, 3)
+        figures["js_heap_mib"] = round(_heap_mib(cdp), 1)
+        figures["dom_nodes"] = page.evaluate("document.getElementsByTagName('*').length")
+
+        frames: list[int] = []
+        cdp.on("Network.webSocketFrameReceived",
+               lambda event: frames.append(len(event["response"]["payloadData"].encode())))
+        cdp.send("Network.enable")
+        probe = Probe(page, client)
+        probe.samples(3)  # warm up
+        frames.clear()
+        idle = probe.samples(samples)
+        time.sleep(0.5)  # the last delta's feeds
+        figures["bytes_per_pod_change"] = round(sum(frames) / len(idle))
+        figures["ws_messages_per_pod_change"] = round(len(frames) / len(idle), 2)
+        figures["dashboard_p50_ms"] = round(statistics.median(idle), 1)
+        figures["dashboard_p95_ms"] = round(_percentile(idle, 0.95), 1)
+        figures["dashboard_from_request_p95_ms"] = round(_percentile(probe.from_request, 0.95), 1)
+        probe.from_request.clear()
+        with Churn(server, pods, churn_rate) as churn:
+            time.sleep(1.0)
+            busy = probe.samples(samples, pause=0.2)
+        figures["churn_changes_per_s"] = round(churn.achieved, 1)
+        figures["churn_p50_ms"] = round(statistics.median(busy), 1)
+        figures["churn_p95_ms"] = round(_percentile(busy, 0.95), 1)
+        figures["churn_from_request_p95_ms"] = round(_percentile(probe.from_request, 0.95), 1)
+        figures["js_heap_after_churn_mib"] = round(_heap_mib(cdp), 1)
+        if soak_minutes > 0:
+            figures.update(soak(page, cdp, server, pods, churn_rate, soak_minutes))
+        browser.close()
     return figures
 
 
