@@ -43,7 +43,7 @@ PROBE = "bench-probe"
 ARM = """(needle) => {
   window.__probe = new Promise(resolve => {
     const hit = () => {
-      const el = document.querySelector('[data-pod="default/%s"]');
+      const el = document.querySelector('[data-pod="default/PROBE"]');
       return el && el.getAttribute('title').includes(needle);
     };
     const observer = new MutationObserver(() => {
@@ -51,7 +51,7 @@ ARM = """(needle) => {
     });
     observer.observe(document.getElementById('dashboard'), {subtree: true, childList: true, attributes: true});
   });
-}""" % PROBE
+}""".replace("PROBE", PROBE)
 
 
 def _client(server: Server) -> ApiClient:
@@ -137,13 +137,13 @@ class Churn:
             next_at += interval
             time.sleep(max(0.0, next_at - time.monotonic()))
 
-    def __enter__(self) -> "Churn":
+    def __enter__(self) -> Churn:  # noqa: PYI034 - never subclassed
         self.started = time.monotonic()
         for thread in self.threads:
             thread.start()
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop.set()
         for thread in self.threads:
             thread.join(5)
@@ -152,7 +152,7 @@ class Churn:
 
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else float("nan")
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
 
 
 class Probe:

@@ -28,7 +28,7 @@ def _time(value: Any) -> float | None:
     if not value:
         return None
     try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+        return datetime.fromisoformat(str(value)).timestamp()  # Python 3.11 reads the trailing Z
     except ValueError:
         return None
 

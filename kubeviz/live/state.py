@@ -8,8 +8,8 @@ redrawn once (bursts coalesce). Pure data: no I/O, no HTML.
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass, field, replace
 from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .lifecycle import node_timing

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from .test_dashboard import ADMIN, _api, _login, _node, _pod, browser  # noqa: F401 - the browser fixture
 
@@ -37,7 +38,7 @@ def test_scale_a_deployment_in_the_admin_and_watch_the_pods_appear(browser, live
     page = _login(browser, live_cluster, ADMIN)
     try:
         page.wait_for_selector('[data-workload="Deployment/default/web"]', timeout=15_000)
-    except Exception:
+    except PlaywrightTimeout:
         page.close()
         pytest.skip("no demo Deployment: the control plane does not run in runcluster")
     web = "#live-map [data-pod^='default/web-']:not([data-pod-phase='Terminating'])"
