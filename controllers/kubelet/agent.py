@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -78,6 +79,8 @@ class Kubelet:
         self._lease: Obj | None = None
         self._node_uid = ""
         self.epoch = 0  # bumped on every stop/start; stale timers compare it
+        # One key of this kubelet at a time (the pool's workers run different kubelets at once).
+        self.lock = threading.Lock()
 
     # -- lifecycle ---------------------------------------------------------------------
     @property
