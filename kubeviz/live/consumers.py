@@ -97,7 +97,8 @@ class DashboardConsumer(AsyncWebsocketConsumer):
             self.state.load(kind, objects)
         self.state.revision = max(self.state.revision, revision)
         extras = await self._extras(snapshot=True)
-        await self._send(render.snapshot(self.state, extras, can_act=True))
+        for message in render.snapshot_messages(self.state, extras, can_act=True):
+            await self._send(message)
         if self.pump.forbidden:
             await self.send(text_data=render.flash("Hidden from you by RBAC: " + "; ".join(self.pump.forbidden.values())))
         self.pump.start()
@@ -170,7 +171,13 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         changed = self.state.revision != before
         if not (ops or changed or extras.traces or extras.audit or extras.changes or extras.decisions is not None):
             return True
-        await self._send(render.delta(self.state, ops, extras, can_act=True, revision_changed=changed))
+        html = render.delta(self.state, ops, extras, can_act=True, revision_changed=changed)
+        if len(html) * 2 > render.MESSAGE_BUDGET and len(html.encode()) > render.MESSAGE_BUDGET:
+            # too big for one message (a huge burst): draw everything afresh, in parts
+            for message in render.snapshot_messages(self.state, extras, can_act=True):
+                await self._send(message)
+            return True
+        await self._send(html)
         return True
 
     async def _send(self, html: str) -> None:

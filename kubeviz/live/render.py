@@ -8,7 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.template.loader import render_to_string
+from django.template.loader import get_template, render_to_string
+from django.utils.safestring import mark_safe
 
 from .fragments import pods_html
 from .model import NodeView, PodView, dom_id
@@ -53,18 +54,42 @@ def _base(can_act: bool, extras: Extras) -> dict[str, Any]:
             "has_plane": extras.has_plane}
 
 
+# daphne (autobahn) refuses to send a websocket message over 1 MiB: a large map goes in parts
+MESSAGE_BUDGET = 900_000  # bytes
+
+
 def snapshot(state: ClusterState, extras: Extras, can_act: bool) -> str:
+    """The whole snapshot as one string (the parts of ``snapshot_messages`` joined)."""
+    return "".join(snapshot_messages(state, extras, can_act))
+
+
+def snapshot_messages(state: ClusterState, extras: Extras, can_act: bool) -> list[str]:
+    """Every live region afresh, in messages under MESSAGE_BUDGET: the first replaces
+    the regions (with the node cards that fit), the rest append the remaining cards."""
     state.snapshot()
+    card = get_template("_node.html")
+    base = _base(can_act, extras) | {"compact": state.compact, "oob": False}
+    chunks: list[list[str]] = [[]]
+    size = 0
+    for node in state.node_list():
+        html = card.render(base | _card(state, node))
+        length = len(html.encode())
+        if size + length > MESSAGE_BUDGET and chunks[-1]:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(html)
+        size += length
     context = _base(can_act, extras) | {
         "revision": state.revision,
         "compact": state.compact,
-        "nodes": [_card(state, node) for node in state.node_list()],
+        "nodes_html": mark_safe("".join(chunks[0])),
         "pending_html": pods_html(state.pending(), in_tray=True),
         "events": state.recent_events(),
         "summary": state.summary(),
         "workloads": state.workload_rows(),
     }
-    return render_to_string("_live_snapshot.html", context)
+    first = render_to_string("_live_snapshot.html", context)
+    return [first] + ['<div hx-swap-oob="beforeend:#nodes">' + "".join(chunk) + "</div>" for chunk in chunks[1:]]
 
 
 def delta(state: ClusterState, ops: Ops, extras: Extras, can_act: bool, revision_changed: bool) -> str:

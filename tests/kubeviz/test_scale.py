@@ -36,3 +36,14 @@ def test_pod_markup_is_escaped():
     bad["metadata"]["ownerReferences"] = [{"name": '"><script>'}]
     html = pod_li(pod_view(bad))
     assert "<script>" not in html and "&quot;&gt;&lt;script&gt;" in html
+
+
+def test_a_large_snapshot_is_sent_in_parts_under_the_message_limit(monkeypatch):
+    monkeypatch.setattr(render, "MESSAGE_BUDGET", 20_000)
+    state = _state(COMPACT_AT + 40)
+    messages = render.snapshot_messages(state, render.Extras(), can_act=True)
+    assert len(messages) > 1 and all(len(m.encode()) <= 20_000 + 10_000 for m in messages[1:])
+    assert 'id="nodes"' in messages[0] and 'id="revision"' in messages[0]
+    assert all(m.startswith('<div hx-swap-oob="beforeend:#nodes">') for m in messages[1:])
+    drawn = "".join(messages).count("data-node=")
+    assert drawn == COMPACT_AT + 40
