@@ -71,6 +71,8 @@ class ApiResponse:
     warnings: list[str] = field(default_factory=list)
     # Applied to each watch event's object (a Table row for ``kubectl get -w``).
     event_object: Callable[[Obj, bool], Obj] | None = None
+    # ``pods/log?follow=true``: re-reads the log, returning (text so far, finished).
+    follow: Callable[[], tuple[str, bool]] | None = None
 
 
 class ApiServer:

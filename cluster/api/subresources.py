@@ -181,7 +181,21 @@ def _log(server: "ApiServer", request: "ApiRequest", info: RequestInfo, rt: Reso
     if tail and tail.isdigit():
         lines = text.splitlines(keepends=True)
         text = "".join(lines[-int(tail):]) if int(tail) else ""
-    return ApiResponse(200, text, content_type="text/plain")
+    response = ApiResponse(200, text, content_type="text/plain")
+    if request.query.get("follow") in ("true", "1"):
+        response.follow = lambda: _read_log(server, rt, info, container)
+    return response
+
+
+def _read_log(server: "ApiServer", rt: ResourceType, info: RequestInfo, container: str) -> tuple[str, bool]:
+    """The container's log as it is now, and whether following should stop: the
+    pod is gone or finished, as the kubelet ends a followed log then."""
+    try:
+        pod = server.storage.get(rt, info.namespace, info.name)
+    except errors.NotFound:
+        return "", True
+    finished = (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed")
+    return server.log_source(pod, container), finished
 
 
 def _finalize(server: "ApiServer", request: "ApiRequest", info: RequestInfo, rt: ResourceType) -> Obj:

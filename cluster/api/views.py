@@ -101,9 +101,34 @@ async def api(request: HttpRequest, token: str | None = None, **_: Any) -> HttpR
     response: ApiResponse = await sync_to_async(server.handle, thread_sensitive=False)(api_request)
     if response.stream is not None:
         return StreamingHttpResponse(_stream(response), content_type="application/json")
+    if response.follow is not None:
+        return StreamingHttpResponse(_follow(response), content_type=response.content_type)
     if isinstance(response.body, str):
         return HttpResponse(response.body, status=response.code, content_type=response.content_type)
     return _json(response.code, response.body, response.warnings, response.content_type)
+
+
+FOLLOW_INTERVAL = 0.5  # seconds between reads of a followed container log
+
+
+async def _follow(response: ApiResponse) -> AsyncIterator[bytes]:
+    """``kubectl logs -f``: what the log holds now, then each new line as it is written."""
+    assert response.follow is not None
+    sent: str = response.body
+    yield sent.encode()
+    try:
+        while True:
+            await asyncio.sleep(FOLLOW_INTERVAL)
+            text, finished = await sync_to_async(response.follow, thread_sensitive=False)()
+            # A restarted container starts a new log: send it whole.
+            new = text[len(sent):] if text.startswith(sent) else text
+            if new:
+                yield new.encode()
+            sent = text
+            if finished:
+                return
+    except asyncio.CancelledError:  # the client went away
+        return
 
 
 async def _stream(response: ApiResponse) -> AsyncIterator[bytes]:
