@@ -159,7 +159,9 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         before = self.state.revision
         for kind, type_, obj in inbox:
             if type_ == "ERROR":
-                await self.close(code=4410)  # the client reconnects and gets a fresh snapshot
+                # 1012 "service restart": the htmx ws extension reconnects on it (not on 4xxx
+                # codes), and a reconnect gets a fresh snapshot.
+                await self.close(code=1012)
                 return False
             self.state.apply(kind, type_, obj)
         now = self.loop.time()
