@@ -102,6 +102,8 @@ def plan(tj: Mapping, pods: Sequence[Mapping], *, now: float) -> list[Action]:
 
 
 def _status(tj: Mapping, status: dict) -> list[Action]:
+    # Like every built-in controller: the status says which generation it reflects.
+    status["observedGeneration"] = meta(tj).get("generation", 1)
     if {k: v for k, v in (tj.get("status") or {}).items()} == status:
         return []
     return [UpdateStatus("TrainingJob", meta(tj).get("namespace", "default"), meta(tj)["name"], status)]
