@@ -1,6 +1,6 @@
 """``manage.py bench <subject>``: figures, not tests.
 
-Each subject is one entry in ``SUBJECTS`` (later: api, scheduler, cluster,
+Each subject is one entry in ``SUBJECTS`` (store, api, scheduler, cluster,
 dashboard, soak) and prints a table, or one JSON object with ``--json``.
 """
 from __future__ import annotations
@@ -44,9 +44,18 @@ def _bench_dashboard(options: dict[str, Any]) -> dict[str, Any]:
                  churn_rate=options["churn_rate"], soak_minutes=options["soak_minutes"])
 
 
-SUBJECTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {"dashboard": _bench_dashboard,
-                                                                   "store": _bench_store, "api": _bench_api,
-                                                                   "cluster": _bench_cluster, "soak": _bench_soak}
+def _bench_scheduler(options: dict[str, Any]) -> dict[str, Any]:
+    from controllers.scheduler.bench import bench
+
+    return bench(options["nodes"], options["pods"])
+
+
+SUBJECTS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "dashboard": _bench_dashboard, "store": _bench_store, "api": _bench_api, "cluster": _bench_cluster,
+    "soak": _bench_soak, "scheduler": _bench_scheduler}
+# Where each subject's table printer lives (the store's is below).
+TABLES = {"dashboard": "kubeviz.bench.dashboard", "api": "cluster.bench.api", "cluster": "cluster.bench.cluster",
+          "soak": "cluster.bench.soak", "scheduler": "controllers.scheduler.bench"}
 
 ROWS = [
     ("sequential puts/s (1 client)", "sequential_puts_per_s", "{:,.0f}"),
@@ -83,7 +92,7 @@ def table(figures: dict[str, Any]) -> str:
 
 
 class Command(BaseCommand):
-    help = "Benchmark a part of KubeViz and print the figures (store; more subjects to come)."
+    help = "Benchmark a part of KubeViz and print the figures (store, api, scheduler, cluster, soak, dashboard)."
     # A bench builds its own throwaway database and needs no URLs or admin checks.
     requires_system_checks: list[str] = []
 
@@ -91,14 +100,14 @@ class Command(BaseCommand):
         parser.add_argument("subject", choices=sorted(SUBJECTS), help="what to benchmark")
         parser.add_argument("--vs-etcd", action="store_true", help="run the same workload against a real etcd")
         parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-        parser.add_argument("--pods", type=int, default=10_000, help="api: pods stored before measuring")
+        parser.add_argument("--pods", type=int, default=10_000, help="api: pods stored before measuring; cluster, soak, scheduler: pods")
         parser.add_argument("--clients", type=int, default=50, help="api: concurrent HTTP clients")
         parser.add_argument("--map-nodes", type=int, default=1000, help="dashboard: nodes on the map")
         parser.add_argument("--map-pods", type=int, default=10_000, help="dashboard: pods on the map")
         parser.add_argument("--samples", type=int, default=40, help="dashboard: latency samples per phase")
         parser.add_argument("--churn-rate", type=float, default=100.0, help="dashboard: pod changes/s under churn")
         parser.add_argument("--soak-minutes", type=float, default=0.0, help="dashboard: heap over time under churn")
-        parser.add_argument("--nodes", type=int, default=5000, help="cluster, soak: simulated nodes")
+        parser.add_argument("--nodes", type=int, default=5000, help="cluster, soak, scheduler: simulated nodes")
         parser.add_argument("--timeout", type=float, default=300.0, help="cluster: seconds allowed per phase")
         parser.add_argument("--minutes", type=float, default=60.0,
                             help="soak: how long to run (--samples: RSS and store size samples)")
@@ -107,17 +116,9 @@ class Command(BaseCommand):
         figures = SUBJECTS[options["subject"]](options)
         if options["json"]:
             self.stdout.write(json.dumps(figures, sort_keys=True))
-        elif options["subject"] == "dashboard":
-            from kubeviz.bench.dashboard import table as dashboard_table
-
-            self.stdout.write(dashboard_table(figures))
-        elif options["subject"] == "api":
-            from cluster.bench.api import table as api_table
-
-            self.stdout.write(api_table(figures))
-        elif options["subject"] in ("cluster", "soak"):
+        elif options["subject"] in TABLES:
             from importlib import import_module
 
-            self.stdout.write(import_module(f"cluster.bench.{options['subject']}").table(figures))
+            self.stdout.write(import_module(TABLES[options["subject"]]).table(figures))
         else:
             self.stdout.write(table(figures))
