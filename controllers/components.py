@@ -13,18 +13,21 @@ with a bearer token for their own identity:
 """
 from __future__ import annotations
 
+import argparse
 import signal
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cluster.client import ApiClient, StatusError
 from cluster.client.http import HttpTransport
-from controllers.clock import SimClock
+from controllers.clock import Profile, SimClock
 from controllers.leaderelection import LeaderElector
 
 
@@ -129,3 +132,60 @@ def serve_until_signalled(stop: threading.Event, on_exit: Callable[[], None] | N
         pass
     if on_exit is not None:
         on_exit()
+
+
+@dataclass
+class Connection:
+    """What every control-plane process starts from: an authenticated client,
+    its own simulated clock and the timing profile."""
+
+    server: str
+    client: ApiClient
+    clock: SimClock
+    timing: Profile
+
+
+class LeaderElectedCommand(BaseCommand):
+    """The shared shape of ``kube-scheduler`` and ``kube-controller-manager``:
+    connect over HTTP, build the component, take part in leader election, run
+    until signalled, release the Lease on the way out."""
+
+    lease_name = ""  # kube-system/<lease_name>
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        add_common_arguments(parser)
+        parser.add_argument("--leader-elect", action=argparse.BooleanOptionalAction, default=True,
+                            help=f"take part in leader election through the kube-system/{self.lease_name} Lease")
+        parser.add_argument("--identity", default="", help="holderIdentity (default: <hostname>_<uuid>)")
+
+    def connect(self, options: dict[str, Any]) -> Connection:
+        from controllers.clock import profile
+
+        try:
+            server, token = credentials(str(options["server"]), str(options["kubeconfig"]), str(options["token"]))
+            client = http_client(server, token)
+            wait_for_api_server(client)
+            clock = realtime_clock(float(options["speed"]))
+        except (CredentialsError, ValueError) as error:
+            raise CommandError(str(error)) from None
+        return Connection(server, client, clock, profile(str(options["profile"])))
+
+    def lead(self, component: Any, options: dict[str, Any], clock: SimClock, stop: threading.Event) -> str:
+        """Enable leader election on ``component`` (unless told not to) and start
+        the clock that drives it; returns the holder identity."""
+        from controllers.leaderelection import default_identity
+
+        identity = str(options["identity"]) or default_identity()
+        if options["leader_elect"]:
+            announce(component.enable_leader_election(identity), self.say)
+        threading.Thread(target=clock.drive, args=(stop,), daemon=True, name="simclock").start()
+        return identity
+
+    @staticmethod
+    def serve(component: Any, stop: threading.Event) -> None:
+        """Run until SIGINT/SIGTERM, then give up the Lease so a standby takes over at once."""
+        serve_until_signalled(stop, component.elector.release if component.elector else None)
+
+    def say(self, line: str) -> None:
+        self.stdout.write(line)
+        self.stdout.flush()

@@ -10,63 +10,40 @@ admin — ``runcluster`` does it when it runs a control plane).
 """
 from __future__ import annotations
 
-import argparse
 import threading
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from controllers.components import LeaderElectedCommand
 
 
-class Command(BaseCommand):
+class Command(LeaderElectedCommand):
     help = "Run the controller manager in this process, talking HTTP to the API server (leader-elected)."
+    lease_name = "kube-controller-manager"
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        from controllers.components import add_common_arguments
-
-        add_common_arguments(parser)
-        parser.add_argument("--leader-elect", action=argparse.BooleanOptionalAction, default=True,
-                            help="take part in leader election through the kube-system/kube-controller-manager Lease")
-        parser.add_argument("--identity", default="", help="holderIdentity (default: <hostname>_<uuid>)")
-
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: object, **options: Any) -> None:
         from cluster.client import StatusError
         from cluster.client import resources as r
-        from controllers import components as c
-        from controllers.clock import profile
-        from controllers.leaderelection import default_identity
         from controllers.manager import ControllerManager, namespace_index
         from controllers.runtime.informer import Informer
         from controllers.runtime.trace import TraceLog
         from controllers.training.controller import TrainingJobController
 
-        try:
-            server, token = c.credentials(str(options["server"]), str(options["kubeconfig"]), str(options["token"]))
-            client = c.http_client(server, token)
-            c.wait_for_api_server(client)
-            clock = c.realtime_clock(float(options["speed"]))  # type: ignore[arg-type]
-        except (c.CredentialsError, ValueError) as error:
-            raise CommandError(str(error)) from None
-        timing = profile(str(options["profile"]))
+        connection = self.connect(options)
+        client, clock = connection.client, connection.clock
         stop = threading.Event()
-        manager = ControllerManager(client, clock, timing, TraceLog())
+        manager = ControllerManager(client, clock, connection.timing, TraceLog())
         try:
             client.list(r.TRAININGJOBS, limit=1)
         except StatusError as error:
-            self._say(f"TrainingJob controller not started: {error}")
+            self.say(f"TrainingJob controller not started: {error}")
         else:
             informer = Informer(client, r.TRAININGJOBS)
             informer.add_index("namespace", namespace_index)
             manager.informers["TrainingJob"] = informer
             manager.controllers["trainingjob"] = TrainingJobController(client, clock, manager.traces,
                                                                        manager.informers)
-        identity = str(options["identity"]) or default_identity()
-        if options["leader_elect"]:
-            c.announce(manager.enable_leader_election(identity), self._say)
-        threading.Thread(target=clock.drive, args=(stop,), daemon=True, name="simclock").start()
+        identity = self.lead(manager, options, clock, stop)
         manager.run(stop, leader_elect=bool(options["leader_elect"]))
-        self._say(f"kube-controller-manager {identity} talking to {server}, profile {timing.name}, "
-                  f"controllers {', '.join(manager.controllers)}")
-        c.serve_until_signalled(stop, manager.elector.release if manager.elector else None)
-
-    def _say(self, line: str) -> None:
-        self.stdout.write(line)
-        self.stdout.flush()
+        self.say(f"kube-controller-manager {identity} talking to {connection.server}, profile "
+                 f"{connection.timing.name}, controllers {', '.join(manager.controllers)}")
+        self.serve(manager, stop)
