@@ -274,6 +274,33 @@ class LeaderElector:
             logger.info("leader election %s: release failed: %s", cfg.lease_name, error)
 
 
+class LeaderElected:
+    """For a component that acts only while it leads (the controller manager, the
+    scheduler): ``enable_leader_election`` and ``leading``. The component sets
+    ``client``, ``clock``, ``profile``, ``lease_name``, ``elector = None`` and
+    ``_leading = threading.Event()``."""
+
+    client: ApiClient
+    clock: SimClock
+    profile: Profile
+    lease_name: str
+    elector: "LeaderElector | None"
+    _leading: threading.Event
+
+    def enable_leader_election(self, identity: str = "", lease_client: ApiClient | None = None,
+                               config: LeaderElectionConfig | None = None) -> "LeaderElector":
+        config = config or LeaderElectionConfig.for_profile(self.lease_name, identity or default_identity(),
+                                                            self.profile)
+        self.elector = LeaderElector(lease_client or self.client, self.clock, config,
+                                     on_started_leading=self._leading.set, on_stopped_leading=self._leading.clear)
+        return self.elector
+
+    @property
+    def leading(self) -> bool:
+        """Whether this component may act: it holds the Lease, or takes no part in leader election."""
+        return self.elector is None or self._leading.is_set()
+
+
 def lease_summary(lease: Obj) -> dict[str, Any]:
     """The parts of a leader-election Lease a person reads (for logs and the dashboard)."""
     spec = lease.get("spec") or {}

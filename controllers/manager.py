@@ -20,7 +20,7 @@ from typing import Any
 from cluster.client import ApiClient
 from cluster.client import resources as r
 from controllers.clock import DEMO, Profile, SimClock
-from controllers.leaderelection import LeaderElectionConfig, LeaderElector, default_identity
+from controllers.leaderelection import LeaderElected, LeaderElector
 from controllers.runtime.controller import Controller
 from controllers.runtime.informer import Informer
 from controllers.runtime.trace import TraceLog
@@ -56,7 +56,7 @@ def shared_informers(client: ApiClient, kinds: dict[str, r.Resource] = SHARED) -
 LEADER_LEASE = "kube-controller-manager"
 
 
-class ControllerManager:
+class ControllerManager(LeaderElected):
     lease_name = LEADER_LEASE
     elector: LeaderElector | None = None
 
@@ -88,20 +88,6 @@ class ControllerManager:
         wanted = controllers or tuple(factories)
         self.controllers: dict[str, Controller] = {name: factories[name]() for name in wanted}
         self._leading = threading.Event()
-
-    # -- leader election ---------------------------------------------------------------
-    def enable_leader_election(self, identity: str = "", lease_client: ApiClient | None = None,
-                               config: LeaderElectionConfig | None = None) -> LeaderElector:
-        config = config or LeaderElectionConfig.for_profile(self.lease_name, identity or default_identity(),
-                                                            self.profile)
-        self.elector = LeaderElector(lease_client or self.client, self.clock, config,
-                                     on_started_leading=self._leading.set, on_stopped_leading=self._leading.clear)
-        return self.elector
-
-    @property
-    def leading(self) -> bool:
-        """Whether this manager may act: it holds the Lease, or takes no part in leader election."""
-        return self.elector is None or self._leading.is_set()
 
     # -- deterministic driving (tests) -------------------------------------------------
     def step_informers(self) -> int:

@@ -20,7 +20,7 @@ from typing import Any
 
 from cluster.client import ApiClient, StatusError
 from controllers.clock import Profile, SimClock
-from controllers.leaderelection import LeaderElectionConfig, LeaderElector, default_identity
+from controllers.leaderelection import LeaderElected, LeaderElector
 from controllers.runtime.events import EventRecorder
 from controllers.runtime.informer import Informer
 from controllers.runtime.trace import Trace, TraceLog
@@ -46,7 +46,7 @@ def _unassigned(pod: Obj) -> bool:
         and phase not in ("Succeeded", "Failed")
 
 
-class Scheduler:
+class Scheduler(LeaderElected):
     name = "scheduler"
     lease_name = "kube-scheduler"
     elector: LeaderElector | None = None
@@ -184,19 +184,6 @@ class Scheduler:
         trace.result, trace.error = "requeue", message
         self.queue.add_unschedulable(queued, plugins)
         self.recorder.warning(pod, "FailedScheduling", message)
-
-    # -- leader election ---------------------------------------------------------------
-    def enable_leader_election(self, identity: str = "", lease_client: ApiClient | None = None,
-                               config: LeaderElectionConfig | None = None) -> LeaderElector:
-        config = config or LeaderElectionConfig.for_profile(self.lease_name, identity or default_identity(),
-                                                            self.profile)
-        self.elector = LeaderElector(lease_client or self.client, self.clock, config,
-                                     on_started_leading=self._leading.set, on_stopped_leading=self._leading.clear)
-        return self.elector
-
-    @property
-    def leading(self) -> bool:
-        return self.elector is None or self._leading.is_set()
 
     # -- driving -----------------------------------------------------------------------
     def drain(self) -> int:
