@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from controllers.clock import Profile
-from controllers.runtime.actions import Action, CreateObject, DeleteObject, UpdateStatus
+from controllers.runtime.actions import Action, UpdateStatus
 from controllers.runtime.controller import Result, owner_key
 from controllers.runtime.expectations import Expectations
 from controllers.runtime.informer import object_key
@@ -50,17 +50,11 @@ class JobController(PlanController):
         actions = plan(job, pods, now=self.clock.now(), profile=self.profile)
         trace.observed = dict((job.get("status") or {}))
         trace.desired = {k: (job.get("spec") or {}).get(k) for k in ("completions", "parallelism", "backoffLimit")}
-        creates = sum(isinstance(a, CreateObject) for a in actions)
-        deletes = sum(isinstance(a, DeleteObject) for a in actions)
-        if creates or deletes:
-            self.expectations.expect(key, creates, deletes)
+        self.expectations.expect_actions(key, actions)
 
         def report(action: Action, result: Obj | None) -> None:
-            if isinstance(action, CreateObject) and result:
-                self.recorder.normal(job, "SuccessfulCreate", f"Created pod: {result['metadata']['name']}")
-            elif isinstance(action, DeleteObject):
-                self.recorder.normal(job, "SuccessfulDelete", f"Deleted pod: {action.name}")
-            elif isinstance(action, UpdateStatus):
+            self.report_pod(job, action, result)
+            if isinstance(action, UpdateStatus):
                 for type_, reason in (("Complete", "Completed"), ("Failed", "BackoffLimitExceeded")):
                     was = get_condition(job, type_)
                     now = next((c for c in action.status.get("conditions") or [] if c.get("type") == type_), None)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from controllers.runtime.actions import Action, CreateObject, DeleteObject, UpdateStatus
+from controllers.runtime.actions import Action, DeleteObject, UpdateStatus
 from controllers.runtime.controller import Result, owner_key
 from controllers.runtime.expectations import Expectations
 from controllers.runtime.informer import object_key
@@ -55,18 +55,12 @@ class ReplicaSetController(PlanController):
         trace.observed = {"replicas": (rs.get("status") or {}).get("replicas", 0), "pods": len(pods),
                           "expectationsSatisfied": satisfied}
         trace.desired = {"replicas": (rs.get("spec") or {}).get("replicas", 1)}
-        creates = sum(isinstance(a, CreateObject) for a in actions)
-        deletes = sum(isinstance(a, DeleteObject) for a in actions)
-        if creates or deletes:
-            self.expectations.expect(key, creates, deletes)
+        creates, _ = self.expectations.expect_actions(key, actions)
 
         def report(action: Action, result: Obj | None) -> None:
-            if isinstance(action, CreateObject) and result:
-                self.recorder.normal(rs, "SuccessfulCreate", f"Created pod: {result['metadata']['name']}")
-            elif isinstance(action, DeleteObject):
-                self.recorder.normal(rs, "SuccessfulDelete", f"Deleted pod: {action.name}")
-                if result is None:
-                    self.expectations.deletion_observed(key)  # it was already gone: no event will come
+            self.report_pod(rs, action, result)
+            if isinstance(action, DeleteObject) and result is None:
+                self.expectations.deletion_observed(key)  # it was already gone: no event will come
 
         try:
             return self.execute(actions, trace, report)

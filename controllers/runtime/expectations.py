@@ -9,9 +9,14 @@ more, or a lagging cache would make it double-create.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from controllers.clock import SimClock
+
+if TYPE_CHECKING:
+    from .actions import Action
 
 EXPECTATIONS_TTL = 300.0  # ExpectationsTimeout: 5 minutes
 
@@ -40,6 +45,17 @@ class Expectations:
     def expect(self, key: str, adds: int = 0, deletes: int = 0) -> None:
         with self._lock:
             self._items[key] = _Expectation(adds, deletes, self.clock.now())
+
+    def expect_actions(self, key: str, actions: "Iterable[Action]") -> tuple[int, int]:
+        """Expect the pod creates and deletes a plan is about to make; returns their counts."""
+        from .actions import CreateObject, DeleteObject
+
+        actions = list(actions)
+        creates = sum(isinstance(a, CreateObject) for a in actions)
+        deletes = sum(isinstance(a, DeleteObject) for a in actions)
+        if creates or deletes:
+            self.expect(key, creates, deletes)
+        return creates, deletes
 
     def lower(self, key: str, adds: int = 0, deletes: int = 0) -> None:
         with self._lock:

@@ -7,7 +7,7 @@ from typing import Any
 from cluster.client import ApiClient
 from controllers.clock import SimClock
 
-from .actions import Action
+from .actions import Action, CreateObject, DeleteObject
 from .controller import Controller, Result
 from .events import EventRecorder
 from .executor import Executor
@@ -32,6 +32,14 @@ class PlanController(Controller):
         if informer is None:
             return None
         return informer.get(f"{namespace}/{name}" if namespace else name)
+
+    def report_pod(self, owner: Obj, action: Action, result: Obj | None) -> None:
+        """SuccessfulCreate / SuccessfulDelete on the owner, worded as the
+        ReplicaSet and Job controllers word them."""
+        if isinstance(action, CreateObject) and result:
+            self.recorder.normal(owner, "SuccessfulCreate", f"Created pod: {result['metadata']['name']}")
+        elif isinstance(action, DeleteObject):
+            self.recorder.normal(owner, "SuccessfulDelete", f"Deleted pod: {action.name}")
 
     def execute(self, actions: list[Action], trace: Trace,
                 on_result: Callable[[Action, Obj | None], None] | None = None) -> Result | None:

@@ -8,7 +8,7 @@ touches a Kubernetes dict or parses a quantity.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Iterable, Mapping, NamedTuple
 
