@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 
@@ -146,7 +147,7 @@ class WatchHub:
             return
         still = []
         for waiter in self._range_waiters:
-            if events is None or any(in_range(e.kv.key, waiter.key, waiter.range_end) for e in events):
+            if events is None or any(waiter.wants(e) for e in events):
                 waiter.ready.set()
             else:
                 still.append(waiter)
@@ -198,7 +199,7 @@ class WatchHub:
         """Block until a change in ``[key, range_end)`` at or after ``revision`` is
         readable: ``(True, _)``; or, when ``timeout`` passes first, ``(False, upto)``:
         no change in range up to ``upto``, so a watcher may skip past it."""
-        waiter = _RangeWaiter(key, range_end)
+        waiter = _RangeWaiter(revision, key, range_end)
         with self._cond:
             found, upto = self._has_change(revision, key, range_end)
             if found or self._stopping or timeout == 0:
@@ -258,12 +259,18 @@ def _resolve(future: asyncio.Future[None]) -> None:
 
 
 class _RangeWaiter:
-    __slots__ = ("key", "range_end", "ready")
+    __slots__ = ("revision", "key", "range_end", "ready")
 
-    def __init__(self, key: bytes, range_end: bytes | None) -> None:
+    def __init__(self, revision: int, key: bytes, range_end: bytes | None) -> None:
+        self.revision = revision
         self.key = key
         self.range_end = range_end
         self.ready = threading.Event()
+
+    def wants(self, event: Event) -> bool:
+        # A pull can still carry changes older than the one waited for (the tailer
+        # was behind): those must not wake the waiter into an empty read.
+        return event.revision >= self.revision and in_range(event.kv.key, self.key, self.range_end)
 
 
 def _slice(events: deque[Event], start: int) -> list[Event]:
@@ -305,13 +312,19 @@ class Watcher:
 
     def poll(self, timeout: float | None = None) -> list[Event]:
         """The next changes (possibly several revisions); [] when ``timeout`` passes."""
-        if self.epoch != self.hub.epoch:
-            return self._take()  # raises Compacted
-        ready, upto = self.hub.wait_range(self.next_revision, self.key, self.range_end, timeout)
-        if not ready:
-            self.next_revision = max(self.next_revision, upto + 1)  # nothing in range up to there
-            return []
-        return self._take()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            if self.epoch != self.hub.epoch:
+                return self._take()  # raises Compacted
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            ready, upto = self.hub.wait_range(self.next_revision, self.key, self.range_end, left)
+            if not ready:
+                self.next_revision = max(self.next_revision, upto + 1)  # nothing in range up to there
+                return []
+            events = self._take()
+            # Empty only when the filter dropped every change: keep waiting for the rest.
+            if events or left == 0.0:
+                return events
 
     async def async_poll(self, timeout: float | None = None) -> list[Event]:
         from asgiref.sync import sync_to_async

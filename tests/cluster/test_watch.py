@@ -3,6 +3,9 @@ a revision, refusing compacted revisions, and falling back to the database for
 revisions older than the hub's in-memory window."""
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 from cluster.store import errors
@@ -163,3 +166,25 @@ def test_a_watcher_wakes_only_for_changes_in_its_range_and_skips_the_rest(hub):
     store.put(b"/registry/pods/default/web", b"{}")
     events = watcher.poll(timeout=TIMEOUT)
     assert [e.kv.key for e in events] == [b"/registry/pods/default/web"]
+
+
+def test_a_waiting_watcher_is_not_woken_by_changes_before_its_start(transactional_db):
+    """The tailer may deliver an older change to the same key while a watcher
+    waits for a newer one: that must not end the wait with nothing to read."""
+    hub = WatchHub(Store(), poll_interval=3600).start()  # pulls only when this test says
+    store = hub.store  # no on_commit: nothing wakes the tailer behind the test's back
+    try:
+        store.put(b"a", b"before")  # 2: not yet read by the hub
+        watcher = hub.watch(b"a")  # from 3
+        polled: list[list] = []
+        waiting = threading.Thread(target=lambda: polled.append(watcher.poll(timeout=TIMEOUT)))
+        waiting.start()
+        while not hub._range_waiters:  # until the watcher waits: a yield, not a sleep
+            time.sleep(0)
+        hub.pull()  # delivers revision 2 alone
+        store.put(b"a", b"after")  # 3
+        hub.pull()
+        waiting.join()
+        assert [[e.kv.value for e in batch] for batch in polled] == [[b"after"]]
+    finally:
+        hub.stop()
