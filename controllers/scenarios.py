@@ -9,6 +9,7 @@ API server like any other change, and shows up in the change log.
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -159,3 +160,95 @@ def crash_pod(client: ApiClient, namespace: str, name: str) -> None:
     annotations[CRASH_NOW] = f"{time.time():.3f}-{uuid.uuid4().hex[:6]}"
     pod["metadata"]["annotations"] = annotations
     client.update(r.PODS, pod)
+
+
+def cordon_node(client: ApiClient, name: str, unschedulable: bool = True) -> None:
+    """Mark the node unschedulable (``kubectl cordon``): no new pods land there."""
+    client.patch(r.NODES, name, {"spec": {"unschedulable": True if unschedulable else None}})
+
+
+def uncordon_node(client: ApiClient, name: str) -> None:
+    cordon_node(client, name, unschedulable=False)
+
+
+def drain_node(client: ApiClient, name: str) -> list[str]:
+    """``kubectl drain``: cordon, then evict every pod on the node through the eviction
+    API (DaemonSet pods and pods already terminating stay). Returns the evicted pods."""
+    cordon_node(client, name)
+    pods = client.list(r.PODS, field_selector=f"spec.nodeName={name}").get("items") or []
+    evicted = []
+    for pod in pods:
+        meta = pod.get("metadata") or {}
+        if meta.get("deletionTimestamp") or any(o.get("kind") == "DaemonSet" for o in meta.get("ownerReferences") or []):
+            continue
+        if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+            continue
+        try:
+            client.evict(meta.get("namespace", ""), meta["name"])
+        except StatusError as error:
+            if not error.not_found:
+                raise
+        evicted.append(f"{meta.get('namespace', '')}/{meta['name']}")
+    return evicted
+
+
+def delete_pod(client: ApiClient, namespace: str, name: str) -> None:
+    try:
+        client.delete(r.PODS, name, namespace)
+    except StatusError as error:
+        raise ScenarioError(f'pod "{namespace}/{name}" not found') if error.not_found else error
+
+
+def _deployment(client: ApiClient, namespace: str, name: str) -> Obj:
+    try:
+        return client.get(r.DEPLOYMENTS, name, namespace)
+    except StatusError as error:
+        raise ScenarioError(f'deployment "{namespace}/{name}" not found') if error.not_found else error
+
+
+def scale(client: ApiClient, namespace: str, name: str, replicas: str | int) -> int:
+    """Set a Deployment's ``spec.replicas``: a number, or ``+N`` / ``-N`` relative to now.
+    Returns the new replica count."""
+    text = str(replicas).strip()
+    try:
+        delta = int(text)
+    except ValueError:
+        raise ScenarioError(f'replicas must be a number, +N or -N, not "{text}"') from None
+    current = int((_deployment(client, namespace, name).get("spec") or {}).get("replicas", 1))
+    target = max(0, current + delta if text.startswith(("+", "-")) else delta)
+    client.patch(r.DEPLOYMENTS, name, {"spec": {"replicas": target}}, namespace)
+    return target
+
+
+def next_image(image: str) -> str:
+    """The image a "roll out" button moves to: the tag's last number plus one
+    (``nginx:1.27`` → ``nginx:1.28``, ``app:v3`` → ``app:v4``); no number in the tag → ``:1``."""
+    repository, tag = image, ""
+    if ":" in image.rsplit("/", 1)[-1]:
+        repository, _, tag = image.rpartition(":")
+    match = re.search(r"(\d+)$", tag)
+    if match is None:
+        return f"{repository}:1"
+    return f"{repository}:{tag[:match.start()]}{int(match.group(1)) + 1}"
+
+
+def rollout(client: ApiClient, namespace: str, name: str, image: str = "") -> str:
+    """Roll out a new image (``kubectl set image``): every container of the Deployment's
+    pod template gets ``image`` (or, when empty, its current image's next tag).
+    Returns the new image; the deployment controller does the rolling update."""
+    containers = ((_deployment(client, namespace, name).get("spec") or {}).get("template") or {}) \
+        .get("spec", {}).get("containers") or []
+    if not containers:
+        raise ScenarioError(f'deployment "{namespace}/{name}" has no containers')
+    new = image or next_image(str(containers[0].get("image") or "nginx"))
+    patch = {"spec": {"template": {"spec": {"containers": [{"name": c["name"], "image": new} for c in containers]}}}}
+    client.patch(r.DEPLOYMENTS, name, patch, namespace, patch_type="strategic")
+    return new
+
+
+def delete_namespace(client: ApiClient, name: str) -> None:
+    """Namespace → Terminating → its contents deleted → finalizer removed → gone."""
+    try:
+        client.delete(r.NAMESPACES, name)
+    except StatusError as error:
+        raise ScenarioError(f'namespace "{name}" not found') if error.not_found else error

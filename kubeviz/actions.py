@@ -15,7 +15,6 @@ from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
 from cluster.client import ApiClient, StatusError
-from cluster.client import resources as r
 
 from .live import sources
 from .live.consumers import client_for
@@ -32,17 +31,21 @@ def _namespaced(target: str) -> tuple[str, str]:
     return namespace, name
 
 
-def _cordon(unschedulable: bool) -> Callable[[ApiClient, str, str], Any]:
-    def run(client: ApiClient, target: str, value: str) -> Any:
-        return client.patch(r.NODES, target, {"spec": {"unschedulable": unschedulable or None}})
-    return run
-
-
-def _scenario(name: str) -> Callable[[ApiClient, str, str], Any]:
+def _node(name: str) -> Callable[[ApiClient, str, str], Any]:
     def run(client: ApiClient, target: str, value: str) -> Any:
         from controllers import scenarios
 
+        if not target:
+            raise BadTarget("which node? give its name")
         return getattr(scenarios, name)(client, target)
+    return run
+
+
+def _pod(name: str) -> Callable[[ApiClient, str, str], Any]:
+    def run(client: ApiClient, target: str, value: str) -> Any:
+        from controllers import scenarios
+
+        return getattr(scenarios, name)(client, *_namespaced(target))
     return run
 
 
@@ -52,39 +55,51 @@ def _add_node(client: ApiClient, target: str, value: str) -> Any:
     return scenarios.add_node(client, target)
 
 
-def _crash_pod(client: ApiClient, target: str, value: str) -> Any:
+def _scale(default: str) -> Callable[[ApiClient, str, str], Any]:
+    def run(client: ApiClient, target: str, value: str) -> Any:
+        from controllers import scenarios
+
+        return scenarios.scale(client, *_namespaced(target), value or default)
+    return run
+
+
+def _rollout(client: ApiClient, target: str, value: str) -> Any:
     from controllers import scenarios
 
-    return scenarios.crash_pod(client, *_namespaced(target))
+    return scenarios.rollout(client, *_namespaced(target), value)
 
 
-def _delete_pod(client: ApiClient, target: str, value: str) -> Any:
-    namespace, name = _namespaced(target)
-    return client.delete(r.PODS, name, namespace)
+def _delete_namespace(client: ApiClient, target: str, value: str) -> Any:
+    from controllers import scenarios
+
+    if not target:
+        raise BadTarget("which namespace? give its name")
+    return scenarios.delete_namespace(client, target)
 
 
-def _scale(client: ApiClient, target: str, value: str) -> Any:
-    namespace, name = _namespaced(target)
-    deployment = client.get(r.DEPLOYMENTS, name, namespace)
-    current = int((deployment.get("spec") or {}).get("replicas", 1))
-    replicas = current + int(value) if value.startswith(("+", "-")) else int(value)
-    return client.patch(r.DEPLOYMENTS, name, {"spec": {"replicas": max(0, replicas)}}, namespace)
-
-
+# data-scenario name -> what the button does; every one calls controllers.scenarios
 SCENARIOS: dict[str, Callable[[ApiClient, str, str], Any]] = {
-    "kill-node": _scenario("kill_node"),
-    "revive-node": _scenario("revive_node"),
-    "partition-node": _scenario("partition_node"),
-    "heal-node": _scenario("heal_node"),
-    "slow-node": _scenario("slow_node"),
-    "remove-node": _scenario("remove_node"),
+    "kill-node": _node("kill_node"),
+    "revive-node": _node("revive_node"),
+    "partition-node": _node("partition_node"),
+    "heal-node": _node("heal_node"),
+    "slow-node": _node("slow_node"),
+    "remove-node": _node("remove_node"),
     "add-node": _add_node,
-    "cordon": _cordon(True),
-    "uncordon": _cordon(False),
-    "crash-pod": _crash_pod,
-    "delete-pod": _delete_pod,
-    "scale": _scale,
+    "cordon": _node("cordon_node"),
+    "uncordon": _node("uncordon_node"),
+    "drain": _node("drain_node"),
+    "crash-pod": _pod("crash_pod"),
+    "delete-pod": _pod("delete_pod"),
+    "scale": _scale(""),
+    "scale-up": _scale("+1"),
+    "scale-down": _scale("-1"),
+    "rollout": _rollout,
+    "delete-namespace": _delete_namespace,
 }
+# the same actions under the names ``manage.py scenario`` and kubectl use
+SCENARIOS |= {"cordon-node": SCENARIOS["cordon"], "uncordon-node": SCENARIOS["uncordon"],
+              "drain-node": SCENARIOS["drain"]}
 
 
 def _flash(request: HttpRequest, message: str, status: int = 200) -> HttpResponse:
@@ -99,7 +114,7 @@ def scenario(request: HttpRequest, name: str) -> HttpResponse:
         return _flash(request, f'no scenario "{name}"', 404)
     target, value = request.POST.get("target", ""), request.POST.get("value", "")
     try:
-        action(client_for(request.user), target, value)
+        result = action(client_for(request.user), target, value)
     except StatusError as error:
         return _flash(request, f"{error.code} {error.reason}: {error}", error.code)
     except (BadTarget, ValueError) as error:
@@ -108,7 +123,12 @@ def scenario(request: HttpRequest, name: str) -> HttpResponse:
         if type(error).__name__ != "ScenarioError":
             raise
         return _flash(request, str(error), 409)
-    return _flash(request, f"{name} {target}".strip() + ": done")
+    done = f"{name} {target}".strip() + ": done"
+    if isinstance(result, list):
+        done += f" ({len(result)} pod{'' if len(result) == 1 else 's'} evicted)"
+    elif isinstance(result, (str, int)) and str(result) and str(result) != target:
+        done += f" ({result})"
+    return _flash(request, done)
 
 
 @login_required

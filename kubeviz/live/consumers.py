@@ -1,7 +1,7 @@
 """The dashboard's websocket: a snapshot on connect, then coalesced deltas.
 
-On connect the consumer lists nodes, pods and events as the logged-in user
-(RBAC applies), renders every live region with the revision it reflects and
+On connect the consumer lists nodes, pods and events (viewers see everything:
+the dashboard reads as itself; actions go as the logged-in user), renders every live region with the revision it reflects and
 opens watches from there. Changes mark keys dirty; at most once per
 ``FLUSH_INTERVAL`` seconds whatever is dirty is rendered once and sent as one
 message of out-of-band swaps — a thousand changes in a burst are one repaint.
@@ -16,7 +16,6 @@ import logging
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from cluster.client import ApiClient, StatusError
@@ -38,6 +37,21 @@ def client_for(user: Any) -> ApiClient:
     from cluster.client.local import LocalTransport
 
     return ApiClient(LocalTransport(api_server(), user_from_django(user)))
+
+
+DASHBOARD_READER = "system:kubeviz-dashboard"
+
+
+def reader_client() -> ApiClient:
+    """What the page is drawn from: viewers see everything, so the map, feeds and
+    workloads are listed and watched by the dashboard itself (it only lists and
+    watches); every action — buttons, the admin — goes as the logged-in user, and
+    RBAC decides (a viewer's click is a 403)."""
+    from cluster.api.identity import AUTHENTICATED, MASTERS, UserInfo
+    from cluster.api.service import api_server
+    from cluster.client.local import LocalTransport
+
+    return ApiClient(LocalTransport(api_server(), UserInfo(DASHBOARD_READER, (MASTERS, AUTHENTICATED))))
 
 
 def read_changes(revision: int, limit: int, prefix: str = "") -> tuple[list[Any], int, Any]:
@@ -85,8 +99,7 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         self.trace_seq = self.audit_seq = self.cdc_revision = 0
         self.last_decision: int | None = None
         self.messages_sent = 0
-        client = await database_sync_to_async(client_for)(user)
-        self.pump = WatchPump(client, self._from_thread)
+        self.pump = WatchPump(reader_client(), self._from_thread)
         try:
             items, revision = await sync_to_async(self.pump.list, thread_sensitive=False)()
         except StatusError as error:

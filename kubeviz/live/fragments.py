@@ -5,12 +5,33 @@ the same markup as a string (every value escaped), in microseconds.
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from functools import cache
 from html import escape
 
 from django.utils.safestring import SafeString, mark_safe
 
 from .model import PodView
+
+
+@cache
+def _scenario_url(name: str) -> str:
+    from django.urls import reverse
+
+    return reverse("scenario", args=[name])
+
+
+def pod_buttons(pod: PodView) -> str:
+    """crash (when it runs on a node) and delete, as on a node card: a POST as the logged-in user."""
+    e = escape
+    target = e(json.dumps({"target": pod.key}), quote=True)
+    buttons = [f'<button type="button" class="pod-act" data-scenario="{name}" data-target="{e(pod.key)}"'
+               f' hx-post="{_scenario_url(name)}" hx-vals="{target}" hx-target="#flash" title="{title}">{label}</button>'
+               for name, label, title in (("crash-pod", "💥", "crash: the container exits 1 and is restarted"),
+                                          ("delete-pod", "✕", "delete: its controller creates a replacement"))
+               if name != "crash-pod" or (pod.node and pod.phase != "Terminating")]
+    return '<span class="pod-actions">' + "".join(buttons) + "</span>"
 
 
 def pod_li(pod: PodView, oob: bool = False, in_tray: bool = False, compact: bool = False) -> str:
@@ -26,6 +47,8 @@ def pod_li(pod: PodView, oob: bool = False, in_tray: bool = False, compact: bool
              f' title="{e(title)}">' if compact and pod.node else f' title="{e(title)}"><span class="pod-name">{e(pod.name)}</span>']
     if pod.restarts and not (compact and pod.node):
         parts.append(f' <span class="restarts" title="restarts">↻{pod.restarts}</span>')
+    if not (compact and pod.node) and pod.phase != "Terminating":
+        parts.append(pod_buttons(pod))
     if not pod.node:
         parts.append(f'<span class="reason">{e(pod.reason or "waiting for the scheduler")}</span>')
     elif in_tray:

@@ -25,7 +25,29 @@ NODE_ACTIONS = [
     ("heal-node", "heal", "the network partition ends"),
     ("cordon", "cordon", "mark unschedulable: no new pods land here"),
     ("uncordon", "uncordon", "allow new pods again"),
+    ("drain", "drain", "cordon, then evict every pod through the eviction API (kubectl drain)"),
+    ("remove-node", "remove", "the machine leaves the cluster: Node and Lease deleted"),
 ]
+# the buttons on every pod (and, by name, in the bar above the map)
+POD_ACTIONS = [
+    ("crash-pod", "crash", "the container exits 1: a restart, then CrashLoopBackOff if it keeps crashing"),
+    ("delete-pod", "delete", "delete the pod: its controller creates a replacement"),
+]
+
+
+# the buttons on every Deployment row of the workloads panel
+WORKLOAD_ACTIONS = [
+    ("scale-up", "+1", "one more replica"),
+    ("scale-down", "−1", "one replica fewer"),
+    ("rollout", "roll out", "a new image (the tag's next version): watch the rolling update"),
+]
+# namespaces Kubernetes will not delete, so no button offers to
+PROTECTED_NAMESPACES = {"default", "kube-system", "kube-public", "kube-node-lease"}
+
+
+def namespaces_of(rows: list[Any]) -> list[str]:
+    """The namespaces holding workloads that a "delete namespace" button may offer."""
+    return sorted({row.namespace for row in rows} - PROTECTED_NAMESPACES)
 
 
 @dataclass
@@ -49,7 +71,7 @@ def _card(state: ClusterState, node: NodeView) -> dict[str, Any]:
 
 
 def _base(can_act: bool, extras: Extras) -> dict[str, Any]:
-    return {"can_act": can_act, "node_actions": NODE_ACTIONS, "traces": extras.traces, "audit": extras.audit,
+    return {"can_act": can_act, "node_actions": NODE_ACTIONS, "workload_actions": WORKLOAD_ACTIONS, "traces": extras.traces, "audit": extras.audit,
             "changes": extras.changes, "status": extras.status, "decisions": extras.decisions or [],
             "has_plane": extras.has_plane}
 
@@ -86,7 +108,8 @@ def snapshot_messages(state: ClusterState, extras: Extras, can_act: bool) -> lis
         "pending_html": pods_html(state.pending(), in_tray=True),
         "events": state.recent_events(),
         "summary": state.summary(),
-        "workloads": state.workload_rows(),
+        "workloads": (rows := state.workload_rows()),
+        "namespaces": namespaces_of(rows),
     }
     first = render_to_string("_live_snapshot.html", context)
     return [first] + ['<div hx-swap-oob="beforeend:#nodes">' + "".join(chunk) + "</div>" for chunk in chunks[1:]]
@@ -108,7 +131,8 @@ def delta(state: ClusterState, ops: Ops, extras: Extras, can_act: bool, revision
         "pods_changed": pods_html(ops.pods_changed, oob=True, compact=state.compact),
         "decisions_changed": extras.decisions is not None,
         "summary": state.summary() if ops.summary_changed else None,
-        "workloads": state.workload_rows() if ops.workloads_changed else [],
+        "workloads": (rows := state.workload_rows() if ops.workloads_changed else []),
+        "namespaces": namespaces_of(rows),
     }
     return render_to_string("_live_delta.html", context)
 

@@ -11,7 +11,10 @@ import json
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 ACTIONS = ("kill-node", "revive-node", "partition-node", "heal-node", "slow-node", "add-node", "remove-node",
-           "crash-pod", "list")
+           "crash-pod", "delete-pod", "cordon", "uncordon", "drain", "scale", "rollout", "delete-namespace", "list")
+NODE_ACTIONS = {"kill-node": "killed", "revive-node": "revived", "partition-node": "partitioned",
+                "heal-node": "healed", "slow-node": "slowed", "remove-node": "removed",
+                "cordon": "cordoned", "uncordon": "uncordoned"}
 
 
 class Command(BaseCommand):
@@ -19,13 +22,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("action", choices=ACTIONS)
-        parser.add_argument("target", nargs="?", default="", help="NODE, or NAMESPACE/POD for crash-pod")
+        parser.add_argument("target", nargs="?", default="",
+                            help="NODE; NAMESPACE/POD for crash-pod and delete-pod; NAMESPACE/DEPLOYMENT for "
+                                 "scale and rollout; NAMESPACE for delete-namespace")
         parser.add_argument("--name", default="", help="add-node: the new node's name")
         parser.add_argument("--cpu", default="4")
         parser.add_argument("--memory", default="8Gi")
         parser.add_argument("--pods", type=int, default=110)
         parser.add_argument("--labels", default="", help="add-node: k=v,k2=v2")
         parser.add_argument("--taints", default="", help="add-node: key=value:Effect,…")
+        parser.add_argument("--replicas", default="", help="scale: N, +N or -N")
+        parser.add_argument("--image", default="", help="rollout: the new image (default: the next tag)")
 
     def handle(self, *args: object, **options: object) -> None:
         from cluster.api.service import api_server
@@ -48,15 +55,36 @@ class Command(BaseCommand):
                 return
             if not target:
                 raise CommandError(f"{action} needs a target")
-            if action == "crash-pod":
+            if action in ("crash-pod", "delete-pod"):
                 namespace, _, pod = target.rpartition("/")
-                scenarios.crash_pod(client, namespace or "default", pod)
-                self.stdout.write(f"pod/{pod} crashed")
+                getattr(scenarios, action.replace("-", "_"))(client, namespace or "default", pod)
+                self.stdout.write(f"pod/{pod} {'crashed' if action == 'crash-pod' else 'deleted'}")
                 return
-            getattr(scenarios, action.replace("-", "_"))(client, target)
-            done = {"kill-node": "killed", "revive-node": "revived", "partition-node": "partitioned",
-                    "heal-node": "healed", "slow-node": "slowed", "remove-node": "removed"}[action]
-            self.stdout.write(f"node/{target} {done}")
+            if action in ("scale", "rollout"):
+                namespace, _, deployment = target.rpartition("/")
+                namespace = namespace or "default"
+                if action == "scale":
+                    if not options["replicas"]:
+                        raise CommandError("scale needs --replicas N (or +N / -N)")
+                    replicas = scenarios.scale(client, namespace, deployment, str(options["replicas"]))
+                    self.stdout.write(f"deployment.apps/{deployment} scaled to {replicas}")
+                else:
+                    image = scenarios.rollout(client, namespace, deployment, str(options["image"]))
+                    self.stdout.write(f"deployment.apps/{deployment} image updated to {image}")
+                return
+            if action == "delete-namespace":
+                scenarios.delete_namespace(client, target)
+                self.stdout.write(f'namespace "{target}" deleted')
+                return
+            if action == "drain":
+                evicted = scenarios.drain_node(client, target)
+                for pod in evicted:
+                    self.stdout.write(f"evicting pod {pod}")
+                self.stdout.write(f"node/{target} drained")
+                return
+            getattr(scenarios, {"cordon": "cordon_node", "uncordon": "uncordon_node"}.get(
+                action, action.replace("-", "_")))(client, target)
+            self.stdout.write(f"node/{target} {NODE_ACTIONS[action]}")
         except (scenarios.ScenarioError, StatusError) as error:
             raise CommandError(str(error)) from None
 
