@@ -10,6 +10,7 @@ structured-merge-diff does, simplified to strategic-merge semantics.
 """
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -30,9 +31,22 @@ def _field_type(type_ref: Any, key: str) -> Any:
     return None
 
 
+def as_stored(obj: Obj, rt: ResourceType) -> Obj:
+    """``obj`` as it will be stored: a Secret's write-only ``stringData`` folded into
+    ``data``, as kube-apiserver converts it before its field manager looks — so the
+    writer owns ``data.<key>`` and a later apply of the same stringData is no conflict."""
+    string_data = obj.get("stringData")
+    if rt.kind != "Secret" or rt.group or not isinstance(string_data, dict):
+        return obj
+    data = dict(obj.get("data") or {}) if isinstance(obj.get("data"), dict) else {}
+    data.update({k: base64.b64encode(str(v).encode()).decode() for k, v in string_data.items()})
+    return {**{k: v for k, v in obj.items() if k != "stringData"}, "data": data}
+
+
 def field_set(obj: Obj, rt: ResourceType, with_status: bool = False) -> set[Path]:
     """Every leaf path of ``obj`` a manager can own (identity and system fields excluded).
     Nesting deeper than ``MAX_DEPTH`` is owned as one atomic value."""
+    obj = as_stored(obj, rt)
     root = schema.root_for(rt.group, rt.version, rt.kind)
     paths: set[Path] = set()
     for key, value in obj.items():
@@ -170,6 +184,7 @@ def _entry(manager: str, operation: str, rt: ResourceType, paths: set[Path], now
 
 def _changed(old: Obj, new: Obj, rt: ResourceType, with_status: bool) -> set[Path]:
     new_paths = field_set(new, rt, with_status)
+    old, new = as_stored(old, rt), as_stored(new, rt)
     return {p for p in new_paths if value_at(old, p) != value_at(new, p)}
 
 
@@ -179,6 +194,7 @@ def record_update(old: Obj | None, new: Obj, rt: ResourceType, manager: str, now
     with_status = subresource == "status"
     changed = field_set(new, rt, with_status) if old is None else _changed(old, new, rt, with_status)
     entries = _entries(old) if old is not None else []
+    stored = as_stored(new, rt)
     if not changed:
         _set_entries(new, entries)
         return
@@ -188,7 +204,7 @@ def record_update(old: Obj | None, new: Obj, rt: ResourceType, manager: str, now
         owned = from_fields_v1(entry.get("fieldsV1"))
         if entry.get("manager") == manager and entry.get("operation") == "Update" \
                 and entry.get("subresource", "") == subresource:
-            mine |= {p for p in owned if value_at(new, p) is not _MISSING}
+            mine |= {p for p in owned if value_at(stored, p) is not _MISSING}
             continue
         result.append({**entry, "fieldsV1": to_fields_v1({p for p in owned if p not in changed})})
     result.append(_entry(manager, "Update", rt, mine, now, subresource))
@@ -201,13 +217,19 @@ def apply(live: Obj, applied: Obj, rt: ResourceType, manager: str, force: bool, 
     (409, FieldManagerConflict causes) unless ``force``; fields this manager
     applied before and no longer applies, owned by nobody else, are removed."""
     applied_paths = field_set(applied, rt)
+    stored = as_stored(applied, rt)
     entries = _entries(live)
     conflicts: list[tuple[str, Path]] = []
     for entry in entries:
         if entry.get("manager") == manager and entry.get("operation") == "Apply":
             continue
         for path in from_fields_v1(entry.get("fieldsV1")) & applied_paths:
-            if value_at(live, path) != value_at(applied, path):
+            # An item of a keyed or set-like list (``k:``/``v:``) is owned, not compared:
+            # its presence is the whole claim, and the live item carries defaults the
+            # applied one leaves out. Only leaves set to a different value conflict.
+            if path[-1][:2] in ("k:", "v:"):
+                continue
+            if value_at(live, path) != value_at(stored, path):
                 conflicts.append((str(entry.get("manager", "")), path))
     if conflicts and not force:
         raise _conflict(conflicts, rt)

@@ -1,0 +1,106 @@
+"""Gaps found by driving the real kubectl against a live server, pinned on plain data."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cluster.api import errors, managedfields
+from cluster.api.kinds import new_registry
+
+REGISTRY = new_registry()
+DEPLOYMENTS = REGISTRY.get("apps", "v1", "deployments")
+NOW = 1_800_000_000.0
+
+
+def _deployment(replicas: int, **container: object) -> dict:
+    return {"metadata": {"name": "d"}, "spec": {"replicas": replicas, "template": {"spec": {"containers": [
+        {"name": "app", "image": "nginx", "ports": [{"containerPort": 80, **container}]}]}}}}
+
+
+def test_applying_the_same_list_items_another_manager_owns_is_no_conflict():
+    # kubectl apply, then kubectl apply --server-side of the same manifest: the live
+    # container and port carry defaults (protocol) the manifest leaves out.
+    live = _deployment(2, protocol="TCP")
+    managedfields.record_update(None, live, DEPLOYMENTS, "kubectl-client-side-apply", NOW)
+    merged = managedfields.apply(live, _deployment(2), DEPLOYMENTS, "kubectl", False, NOW, lambda old, new: old)
+    assert [e["manager"] for e in merged["metadata"]["managedFields"]] == ["kubectl-client-side-apply", "kubectl"]
+    with pytest.raises(errors.Conflict) as conflict:
+        managedfields.apply(live, _deployment(3), DEPLOYMENTS, "kubectl", False, NOW, lambda old, new: old)
+    assert conflict.value.message == (
+        'Apply failed with 1 conflict: conflict with "kubectl-client-side-apply" using apps/v1: .spec.replicas')
+
+
+# --- in process and over HTTP -------------------------------------------------------------
+
+def _http(api, method: str, path: str, body: bytes = b"", content_type: str = "application/json",
+          groups: tuple[str, ...] = ("system:masters",), user: str = "audit"):
+    from django.test import Client
+
+    from cluster.api import authn, service
+
+    service._server = api
+    try:
+        token = authn.issue_token(user, list(groups))
+        return Client().generic(method, path, data=body, content_type=content_type,
+                                HTTP_AUTHORIZATION=f"Bearer {token}")
+    finally:
+        service.reset()
+
+
+def test_a_new_namespace_gets_its_default_service_account(admin_client):
+    from cluster.client.resources import NAMESPACES, SERVICEACCOUNTS
+
+    admin_client.create(NAMESPACES, {"metadata": {"name": "fresh"}})
+    assert admin_client.get(SERVICEACCOUNTS, "default", "fresh")["metadata"]["namespace"] == "fresh"
+
+
+def test_exec_attach_and_port_forward_are_authorised_then_refused_with_a_status(api, admin_client):
+    from cluster.api.identity import AUTHENTICATED, UserInfo
+    from cluster.api.server import ApiRequest
+    from cluster.client.resources import PODS
+
+    admin_client.create(PODS, {"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "image": "x"}]}},
+                        "default")
+    admin = UserInfo("admin", ("system:masters", AUTHENTICATED))
+    for sub, word in (("exec", "exec"), ("attach", "attach"), ("portforward", "port-forward")):
+        response = api.handle(ApiRequest("POST", f"/api/v1/namespaces/default/pods/p/{sub}", admin,
+                                         query={"command": "ls"}))
+        assert response.code == 400 and response.body["reason"] == "BadRequest"
+        assert response.body["message"].startswith(f"{word} is not supported by KubeViz: the containers of pod p")
+    nobody = UserInfo("nobody", (AUTHENTICATED,))
+    denied = api.handle(ApiRequest("POST", "/api/v1/namespaces/default/pods/p/exec", nobody))
+    assert denied.code == 403 and denied.body["message"] == (
+        'pods "p" is forbidden: User "nobody" cannot create resource "pods/exec" in API group "" '
+        'in the namespace "default"')
+    missing = api.handle(ApiRequest("POST", "/api/v1/namespaces/default/pods/gone/exec", admin))
+    assert missing.code == 404
+    resources = {r["name"]: r for r in api.handle(ApiRequest("GET", "/api/v1", admin)).body["resources"]}
+    assert resources["pods/exec"]["kind"] == "PodExecOptions" and resources["pods/exec"]["verbs"] == ["create", "get"]
+
+
+def test_bodies_up_to_3_mib_are_read_and_longer_ones_are_413(api):
+    path = "/api/v1/namespaces/default/configmaps"
+    big = json.dumps({"metadata": {"name": "big"}, "data": {"a": "x" * (3 * 1024 * 1024 - 100)}}).encode()
+    assert 2_621_440 < len(big) <= 3 * 1024 * 1024  # over Django's 2.5 MiB default, under the API limit
+    assert _http(api, "POST", path, big).status_code == 201
+    before = api.store.revision()
+    too_big = _http(api, "POST", path, b"x" * (3 * 1024 * 1024 + 1))
+    assert too_big.status_code == 413 and too_big.json() == {
+        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+        "message": "Request entity too large: limit is 3145728", "reason": "RequestEntityTooLarge", "code": 413}
+    assert api.store.revision() == before
+
+
+def test_a_secrets_string_data_is_owned_as_the_data_it_becomes():
+    secrets = REGISTRY.get("", "v1", "secrets")
+    manifest = {"metadata": {"name": "s"}, "stringData": {"password": "hunter2"}}
+    live = {"metadata": {"name": "s"}, "type": "Opaque", "data": {"password": "aHVudGVyMg=="}}
+    managedfields.record_update(None, manifest, secrets, "kubectl-client-side-apply", NOW)
+    live["metadata"]["managedFields"] = manifest["metadata"]["managedFields"]
+    assert live["metadata"]["managedFields"][0]["fieldsV1"] == {"f:data": {"f:password": {}}}
+    merged = managedfields.apply(live, manifest, secrets, "kubectl", False, NOW, lambda old, new: old)
+    assert merged["metadata"]["managedFields"][-1]["fieldsV1"] == {"f:data": {"f:password": {}}}
+    with pytest.raises(errors.Conflict):
+        managedfields.apply(live, {**manifest, "stringData": {"password": "other"}}, secrets, "kubectl", False, NOW,
+                            lambda old, new: old)
