@@ -8,6 +8,8 @@ from .registry import Registry, ResourceType
 KUBERNETES_VERSION = {"major": "1", "minor": "37", "gitVersion": "v1.37.0-kubeviz", "gitCommit": "kubeviz",
                       "gitTreeState": "clean", "buildDate": "2026-11-27T00:00:00Z", "goVersion": "go1.25",
                       "compiler": "gc", "platform": "linux/amd64"}
+# Pod subresources kube-apiserver upgrades to a stream; KubeViz refuses them (no process to enter).
+STREAMING_KINDS = {"attach": "PodAttachOptions", "exec": "PodExecOptions", "portforward": "PodPortForwardOptions"}
 _SERVER_ADDRESS = [{"clientCIDR": "0.0.0.0/0", "serverAddress": ""}]
 
 
@@ -34,6 +36,8 @@ def _resource_entries(rt: ResourceType) -> list[dict[str, Any]]:
             verbs = ["update"]
         elif sub == "token":
             kind, verbs = "TokenRequest", ["create"]
+        elif sub in STREAMING_KINDS:
+            kind, verbs = STREAMING_KINDS[sub], ["create", "get"]
         entry = {"name": f"{rt.plural}/{sub}", "singularName": "", "namespaced": rt.namespaced, "kind": kind,
                  "verbs": verbs}
         if sub == "scale":

@@ -228,6 +228,20 @@ def _token(server: "ApiServer", request: "ApiRequest", info: RequestInfo, rt: Re
     })
 
 
+_NO_STREAM = {"exec": ("exec", "no process to run a command in"), "attach": ("attach", "no process to attach to"),
+              "portforward": ("port-forward", "no port to forward")}
+
+
+def _no_stream(server: "ApiServer", request: "ApiRequest", info: RequestInfo, rt: ResourceType) -> Obj:
+    """pods/exec, attach, portforward: authorised like kube-apiserver, then refused with
+    a Status (kubectl prints "unable to upgrade connection: <message>"): a simulated
+    container has no process and no port."""
+    server.storage.get(rt, info.namespace, info.name)
+    action, missing = _NO_STREAM[info.subresource]
+    raise errors.BadRequest(f"{action} is not supported by KubeViz: the containers of pod {info.name} are "
+                            f"simulated, there is {missing}")
+
+
 def _success() -> Obj:
     return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
 
@@ -244,4 +258,5 @@ _HANDLERS = {
     ("log", "get"): _log,
     ("finalize", "update"): _finalize,
     ("token", "create"): _token,
+    **{(sub, verb): _no_stream for sub in ("exec", "attach", "portforward") for verb in ("create", "get")},
 }
