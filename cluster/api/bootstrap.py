@@ -25,9 +25,16 @@ def ensure_bootstrap(server: "ApiServer") -> int:
         plural = obj["kind"].lower() + "s"
         created += _create(server, group, version, plural, obj["metadata"].get("namespace", ""), obj)
     for name in SYSTEM_NAMESPACES:
-        created += _create(server, "", "v1", "serviceaccounts", name,
-                           {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default"}})
+        created += ensure_default_service_account(server, name)
     return created
+
+
+def ensure_default_service_account(server: "ApiServer", namespace: str) -> int:
+    """The ``default`` ServiceAccount every namespace has (kube-controller-manager's
+    serviceaccount controller; done here, when the namespace is created, so that
+    ``kubectl create token default -n NEW`` works at once)."""
+    return _create(server, "", "v1", "serviceaccounts", namespace,
+                   {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default"}})
 
 
 def _create(server: "ApiServer", group: str, version: str, plural: str, namespace: str, obj: dict) -> int:

@@ -20,7 +20,7 @@ import yaml
 
 from cluster.store import Store, WatchHub, get_hub, get_store
 
-from . import discovery, errors, fieldvalidation, managedfields, openapi, patch as patching, protobuf, rbac, requestinfo, subresources, tables
+from . import bootstrap, discovery, errors, fieldvalidation, managedfields, openapi, patch as patching, protobuf, rbac, requestinfo, subresources, tables
 from .audit import AuditLog, AuditRecord
 from .identity import RequestAttributes, UserInfo
 from .kinds import custom, new_registry
@@ -350,7 +350,7 @@ class ApiServer:
             manager = self._field_manager(request)
             if manager:
                 managedfields.record_update(None, obj, rt, manager, self.now())
-            return ApiResponse(201, self.storage.create(rt, ns, obj, dry_run))
+            return ApiResponse(201, self._created(rt, self.storage.create(rt, ns, obj, dry_run), dry_run))
         if info.verb == "update":
             obj = self.body_object(request, rt)
             request.warnings += fieldvalidation.check(query, obj, rt, decoding=True)
@@ -374,6 +374,12 @@ class ApiServer:
             options = delete_options(query, self.body_json(request, optional=True))
             return ApiResponse(200, self.storage.delete_collection(rt, ns, list_options(query, rt), options))
         raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
+
+    def _created(self, rt: ResourceType, obj: Obj, dry_run: bool) -> Obj:
+        """After a create: a new namespace gets its ``default`` ServiceAccount."""
+        if rt.plural == "namespaces" and not rt.group and not dry_run:
+            bootstrap.ensure_default_service_account(self, obj["metadata"]["name"])
+        return obj
 
     def _still_exists(self, rt: ResourceType, ns: str, name: str) -> bool:
         try:
@@ -446,7 +452,7 @@ class ApiServer:
                 obj["metadata"].pop("managedFields", None)
                 obj = managedfields.apply({"metadata": {}}, obj, rt, manager, force, self.now(),
                                           lambda live, applied: copy.deepcopy(applied))
-            return self.storage.create(rt, ns, obj, dry_run)
+            return self._created(rt, self.storage.create(rt, ns, obj, dry_run), dry_run)
 
         def merge(live: Obj, applied: Obj) -> Obj:
             return patching.apply_strategic_merge_patch(live, applied, rt.kind)

@@ -13,13 +13,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
 from . import authn, errors
 from .identity import UserInfo
-from .server import ApiRequest, ApiResponse
+from .server import MAX_BODY_BYTES, ApiRequest, ApiResponse
 from .service import api_server
 
 BOOKMARK_INTERVAL = 10.0  # seconds of quiet before a watch sends a BOOKMARK
@@ -69,13 +70,29 @@ def api_path(request: HttpRequest, path_token: str | None) -> str:
     return request.path[len(f"/token/{path_token}"):] or "/"
 
 
+def _body(request: HttpRequest) -> bytes:
+    """The request body, up to kube-apiserver's limit: a longer one is 413 (Django's own
+    ``DATA_UPLOAD_MAX_MEMORY_SIZE``, 2.5 MiB, would refuse a valid 3 MiB body as 400)."""
+    if request.method not in ("POST", "PUT", "PATCH", "DELETE"):
+        return b""
+    if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY_BYTES:
+        raise errors.RequestEntityTooLarge(f"Request entity too large: limit is {MAX_BODY_BYTES}")
+    try:
+        return request.body
+    except RequestDataTooBig:  # nothing read yet: read it past Django's lower limit
+        body = request.read(MAX_BODY_BYTES + 1)
+    if len(body) > MAX_BODY_BYTES:
+        raise errors.RequestEntityTooLarge(f"Request entity too large: limit is {MAX_BODY_BYTES}")
+    return body
+
+
 def _build(request: HttpRequest, user: UserInfo | None, path_token: str | None = None) -> ApiRequest:
     return ApiRequest(
         method=request.method or "GET",
         path=api_path(request, path_token),
         user=user,
         query={k: v for k, v in request.GET.items()},
-        body=request.body if request.method in ("POST", "PUT", "PATCH", "DELETE") else b"",
+        body=_body(request),
         content_type=request.content_type or request.headers.get("Content-Type", ""),
         accept=request.headers.get("Accept", "application/json"),
         user_agent=request.headers.get("User-Agent", ""),
@@ -94,6 +111,8 @@ async def api(request: HttpRequest, token: str | None = None, **_: Any) -> HttpR
             return failure
     try:
         api_request = _build(request, user, token)
+    except errors.RequestEntityTooLarge as error:
+        return _json(error.code, error.status())
     except Exception:  # an unreadable body: Django raised while reading it
         error = errors.BadRequest("the request body could not be read")
         return _json(error.code, error.status())
