@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import crdschema
 from ..registry import ALL_VERBS, ResourceType
 from ..strategy import Cause, Strategy
 from .common import validate_meta
@@ -80,8 +81,15 @@ class CustomResourceStrategy(Strategy):
     def default_status(self, obj: Obj) -> None:
         pass
 
+    @property
+    def schema(self) -> Any:
+        return ((self.version.get("schema") or {}).get("openAPIV3Schema")) or {}
+
+    def default(self, obj: Obj) -> None:
+        crdschema.default(self.schema, obj)
+
     def validate(self, obj: Obj) -> list[Cause]:
-        return validate_meta(obj)
+        return validate_meta(obj) + crdschema.validate(self.schema, obj)
 
 
 def resource_types(crd: Obj) -> list[ResourceType]:

@@ -104,3 +104,59 @@ def test_a_secrets_string_data_is_owned_as_the_data_it_becomes():
     with pytest.raises(errors.Conflict):
         managedfields.apply(live, {**manifest, "stringData": {"password": "other"}}, secrets, "kubectl", False, NOW,
                             lambda old, new: old)
+
+
+CRONTAB_CRD = {
+    "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+    "metadata": {"name": "crontabs.stable.example.com"},
+    "spec": {"group": "stable.example.com", "scope": "Namespaced",
+             "names": {"plural": "crontabs", "singular": "crontab", "kind": "CronTab", "shortNames": ["ct"]},
+             "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
+                 "type": "object", "properties": {"spec": {"type": "object", "required": ["cronSpec"], "properties": {
+                     "cronSpec": {"type": "string", "pattern": r"^(\d+|\*)(/\d+)?(\s+(\d+|\*)(/\d+)?){4}$"},
+                     "image": {"type": "string", "maxLength": 20},
+                     "replicas": {"type": "integer", "minimum": 1, "maximum": 10, "default": 1},
+                     "mode": {"type": "string", "enum": ["Fast", "Slow"]},
+                     "tags": {"type": "array", "maxItems": 2, "items": {"type": "string"}}}}}}}}]},
+}
+
+
+@pytest.mark.parametrize("spec, message", [
+    ({"cronSpec": "* * * * */5", "replicas": 20},
+     'CronTab.stable.example.com "c" is invalid: spec.replicas: Invalid value: 20: '
+     'spec.replicas in body should be less than or equal to 10'),
+    ({"cronSpec": "* * * * */5", "replicas": 0},
+     'CronTab.stable.example.com "c" is invalid: spec.replicas: Invalid value: 0: '
+     'spec.replicas in body should be greater than or equal to 1'),
+    ({"cronSpec": "bad"},
+     'CronTab.stable.example.com "c" is invalid: spec.cronSpec: Invalid value: "bad": spec.cronSpec in body '
+     r"should match '^(\d+|\*)(/\d+)?(\s+(\d+|\*)(/\d+)?){4}$'"),
+    ({"image": "x"}, 'CronTab.stable.example.com "c" is invalid: spec.cronSpec: Required value'),
+    ({"cronSpec": "* * * * */5", "replicas": "two"},
+     'CronTab.stable.example.com "c" is invalid: spec.replicas: Invalid value: "string": '
+     'spec.replicas in body must be of type integer: "string"'),
+    ({"cronSpec": "* * * * */5", "mode": "Medium"},
+     'CronTab.stable.example.com "c" is invalid: spec.mode: Unsupported value: "Medium": '
+     'supported values: "Fast", "Slow"'),
+    ({"cronSpec": "* * * * */5", "image": "x" * 21},
+     'CronTab.stable.example.com "c" is invalid: spec.image: Too long: may not be more than 20 bytes'),
+    ({"cronSpec": "* * * * */5", "tags": ["a", "b", "c"]},
+     'CronTab.stable.example.com "c" is invalid: spec.tags: Too many: 3: must have at most 2 items'),
+])
+def test_custom_resources_are_validated_against_their_crd_schema(api, admin_client, spec, message):
+    from cluster.client import StatusError
+    from cluster.client.resources import CRDS, Resource
+
+    admin_client.create(CRDS, CRONTAB_CRD)
+    crontabs = Resource("stable.example.com", "v1", "crontabs")
+    before = api.store.revision()
+    with pytest.raises(StatusError) as refused:
+        admin_client.create(crontabs, {"apiVersion": "stable.example.com/v1", "kind": "CronTab",
+                                       "metadata": {"name": "c"}, "spec": spec}, "default")
+    assert refused.value.code == 422 and refused.value.reason == "Invalid"
+    assert str(refused.value) == message
+    assert api.store.revision() == before
+    created = admin_client.create(crontabs, {"apiVersion": "stable.example.com/v1", "kind": "CronTab",
+                                             "metadata": {"name": "c"}, "spec": {"cronSpec": "* * * * */5"}},
+                                  "default")
+    assert created["spec"]["replicas"] == 1  # the schema's default
