@@ -1,7 +1,7 @@
 // The little the dashboard needs beyond htmx: mirror the revision onto the page
 // root, show the connection state, keep the feeds bounded (no growing DOM),
-// keep the time-travel slider's range at the live revision, and hide the live
-// map while a past one is shown.
+// keep the time-travel slider's range at the live revision, hide the live
+// map while a past one is shown, and re-send the feed filters after a reconnect.
 (function () {
   "use strict";
   function root() { return document.getElementById("dashboard"); }
@@ -35,6 +35,13 @@
     }
   });
   document.addEventListener("htmx:afterSettle", travelling);
+  // a reconnect is a new consumer with no filters: send the page's current ones again
+  document.addEventListener("htmx:wsOpen", function () {
+    var controller = document.getElementById("trace-controller"), idle = document.getElementById("trace-idle");
+    var prefix = document.getElementById("cdc-prefix");
+    if (controller && (controller.value || (idle && idle.checked))) { htmx.trigger(controller.form, "change"); }
+    if (prefix && prefix.value) { htmx.trigger(prefix.form, "submit"); }
+  });
   document.addEventListener("htmx:wsClose", function () { setConnection("reconnecting…", false); });
   document.addEventListener("htmx:wsError", function () { setConnection("reconnecting…", false); });
 })();

@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 FLUSH_INTERVAL = 0.15  # seconds: at most one repaint per window while changes keep coming
 IDLE_POLL = 0.5  # seconds: how often the feeds without watches (traces, audit, etcd) are read when quiet
 FEED_LIMIT = 30
+TRACE_LOOKBACK = 500  # traces searched for the ones the control-loop filter shows
 TICK = 1.0  # seconds between redraws of a failing node's countdown
 
 
@@ -95,6 +96,7 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         self.wake = asyncio.Event()
         self.state = ClusterState(clock=sources.now_and_profile)
         self.cdc_prefix = ""
+        self.trace_controller, self.trace_idle = "", False  # idle passes (nothing to do) hidden at first
         self.last_tick = self.last_flush = 0.0
         self.trace_seq = self.audit_seq = self.cdc_revision = 0
         self.last_decision: int | None = None
@@ -126,17 +128,33 @@ class DashboardConsumer(AsyncWebsocketConsumer):
             flusher.cancel()
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        """The page sends one thing: the etcd panel's key prefix filter (an htmx ``ws-send`` form)."""
+        """The page sends two things (htmx ``ws-send`` forms): the etcd panel's key prefix
+        filter, and the control-loop panel's filter (one controller; idle passes or not)."""
         try:
             message = json.loads(text_data or "{}")
         except ValueError:
             return
-        if not isinstance(message, dict) or "cdc_prefix" not in message:
+        if not isinstance(message, dict):
+            return
+        if "trace_filter" in message:
+            self.trace_controller = str(message.get("trace_controller") or "").strip()[:100]
+            self.trace_idle = bool(message.get("trace_idle"))
+            feed = sources.trace_feed()
+            traces = self._wanted(feed.since(0, TRACE_LOOKBACK)[0]) if feed is not None else []
+            await self._send(render.traces_html(list(reversed(traces[-FEED_LIMIT:])), self.trace_controller,
+                                                self.trace_idle))
+            return
+        if "cdc_prefix" not in message:
             return
         self.cdc_prefix = str(message.get("cdc_prefix") or "").strip()[:200]
         changes, upto = await sync_to_async(read_prefixed, thread_sensitive=False)(self.cdc_prefix, FEED_LIMIT)
         self.cdc_revision = upto
         await self._send(render.cdc(list(reversed(changes)), self.cdc_prefix))
+
+    def _wanted(self, traces: list[Any]) -> list[Any]:
+        """The traces the control-loop panel shows under its filter (oldest first)."""
+        return [t for t in traces if (not self.trace_controller or t.controller == self.trace_controller)
+                and (self.trace_idle or not render.idle(t))]
 
     # -- the pump's thread hands batches over here ----------------------------------
     def _from_thread(self, batch: Batch) -> None:
@@ -203,8 +221,8 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         extras = render.Extras(has_plane=sources.plane() is not None)
         traces = sources.trace_feed()
         if traces is not None:
-            items, self.trace_seq = traces.since(self.trace_seq, FEED_LIMIT)
-            extras.traces = list(reversed(items))
+            items, self.trace_seq = traces.since(self.trace_seq, TRACE_LOOKBACK)
+            extras.traces = list(reversed(self._wanted(items)[-FEED_LIMIT:]))
         items, self.audit_seq = sources.audit_feed().since(self.audit_seq, FEED_LIMIT)
         extras.audit = list(reversed(items))
         try:

@@ -28,7 +28,7 @@ def pod_buttons(pod: PodView) -> str:
     target = e(json.dumps({"target": pod.key}), quote=True)
     buttons = [f'<button type="button" class="pod-act" data-scenario="{name}" data-target="{e(pod.key)}"'
                f' hx-post="{_scenario_url(name)}" hx-vals="{target}" hx-target="#flash" title="{title}">{label}</button>'
-               for name, label, title in (("crash-pod", "💥", "crash: the container exits 1 and is restarted"),
+               for name, label, title in (("crash-pod", "crash", "crash: the container exits 1 and is restarted"),
                                           ("delete-pod", "✕", "delete: its controller creates a replacement"))
                if name != "crash-pod" or (pod.node and pod.phase != "Terminating")]
     return '<span class="pod-actions">' + "".join(buttons) + "</span>"

@@ -45,6 +45,40 @@ WORKLOAD_ACTIONS = [
 PROTECTED_NAMESPACES = {"default", "kube-system", "kube-public", "kube-node-lease"}
 
 
+# the controllers whose traces the control-loop panel can be narrowed to
+TRACE_CONTROLLERS = ["replicaset", "deployment", "scheduler", "nodelifecycle", "endpoints", "namespace",
+                     "garbagecollector", "job", "trainingjob", "kubelet"]
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    if isinstance(value, dict):
+        text = ", ".join(f"{k}={_short(v, 30)}" for k, v in value.items())
+    elif isinstance(value, (list, tuple)):
+        text = "[" + ", ".join(_short(v, 20) for v in value) + "]"
+    else:
+        text = str(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def trace_view(trace: Any) -> dict[str, Any]:
+    """One reconcile trace as the control-loop feed draws it: observed → desired, diff, actions."""
+    return {"controller": trace.controller, "key": trace.key, "result": trace.result, "error": trace.error,
+            "diff": trace.diff, "actions": trace.actions, "duration_ms": trace.duration_ms,
+            "observed": _short(trace.observed, 120) if trace.observed else "",
+            "desired": _short(trace.desired, 80) if trace.desired else ""}
+
+
+def idle(trace: Any) -> bool:
+    """A pass that found nothing to do (in sync, or only "check again later")."""
+    return not trace.actions and trace.result != "error"
+
+
+def traces_html(traces: list[Any], controller: str, show_idle: bool) -> str:
+    """The control-loop feed afresh, for a new filter (newest first)."""
+    return render_to_string("_traces.html", {"traces": [trace_view(t) for t in traces], "controller": controller,
+                                             "show_idle": show_idle})
+
+
 def namespaces_of(rows: list[Any]) -> list[str]:
     """The namespaces holding workloads that a "delete namespace" button may offer."""
     return sorted({row.namespace for row in rows} - PROTECTED_NAMESPACES)
@@ -71,7 +105,8 @@ def _card(state: ClusterState, node: NodeView) -> dict[str, Any]:
 
 
 def _base(can_act: bool, extras: Extras) -> dict[str, Any]:
-    return {"can_act": can_act, "node_actions": NODE_ACTIONS, "workload_actions": WORKLOAD_ACTIONS, "traces": extras.traces, "audit": extras.audit,
+    return {"can_act": can_act, "node_actions": NODE_ACTIONS, "workload_actions": WORKLOAD_ACTIONS,
+            "traces": [trace_view(t) for t in extras.traces], "audit": extras.audit,
             "changes": extras.changes, "status": extras.status, "decisions": extras.decisions or [],
             "has_plane": extras.has_plane}
 

@@ -1,0 +1,67 @@
+"""The control-loop panel: reconcile traces with observed → desired, diff, actions linked to
+their revisions; idle passes hidden unless asked for; narrowed to one controller on request."""
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import pytest
+from asgiref.sync import async_to_sync
+
+from controllers.runtime.trace import Trace, TraceLog
+from kubeviz.live import sources
+
+from .conftest import node
+from .test_consumer import communicator, receive_until
+
+
+@pytest.fixture
+def plane():
+    fake = SimpleNamespace(traces=TraceLog(), clock=None, scheduler=None)
+    sources.register_plane(fake)
+    yield fake
+    sources.register_plane(None)
+
+
+def trace(controller: str, key: str, acted: bool) -> Trace:
+    t = Trace(controller, key, 0.0, observed={"replicas": 1, "pods": 1}, desired={"replicas": 2})
+    if acted:
+        t.diff = ["create 1 pod"]
+        t.act("create pod default/web-x", 42)
+    else:
+        t.diff = ["check again in 5s: lease grace period"]
+        t.result = "requeue"
+    return t
+
+
+@pytest.mark.django_db(transaction=True)
+def test_traces_show_what_acted_and_filter_by_controller(live_api, admin_client, superuser, plane):
+    from cluster.client import resources as r
+
+    admin_client.create(r.NODES, node("node-a"))
+    plane.traces.record(trace("nodelifecycle", "node-a", acted=False))
+    plane.traces.record(trace("replicaset", "default/web", acted=True))
+    plane.traces.record(trace("deployment", "default/web", acted=True))
+
+    async def run():
+        comm = communicator(superuser)
+        assert (await comm.connect())[0]
+        snapshot = "".join(await receive_until(comm, 'id="traces"'))
+        await comm.send_to(text_data=json.dumps({"trace_filter": "1", "trace_controller": "replicaset"}))
+        only_rs = await receive_until(comm, 'id="traces"')
+        await comm.send_to(text_data=json.dumps({"trace_filter": "1", "trace_controller": "nodelifecycle",
+                                                 "trace_idle": "1"}))
+        idle = await receive_until(comm, 'id="traces"')
+        await comm.disconnect()
+        return snapshot, only_rs[-1], idle[-1]
+
+    snapshot, only_rs, idle = async_to_sync(run)()
+    feed = snapshot[snapshot.index('<ol id="traces"'):]
+    feed = feed[:feed.index("</ol>")]
+    assert 'data-cap="60"' in feed  # the snapshot keeps the feed bounded
+    assert 'data-controller="replicaset"' in feed and 'data-controller="deployment"' in feed
+    assert "nodelifecycle" not in feed  # an idle pass is hidden by default
+    assert "observed replicas=1, pods=1" in feed and "desired replicas=2" in feed
+    assert 'data-revision-link="42"' in feed and "/dashboard/travel?revision=42" in feed
+    assert 'data-controller="replicaset"' in only_rs and 'data-controller="deployment"' not in only_rs
+    assert 'data-controller="nodelifecycle"' in idle and "check again in 5s" in idle
