@@ -363,6 +363,8 @@ class ApiServer:
             return ApiResponse(200, self.patch(request, rt, ns, name, ""))
         if info.verb == "delete":
             options = delete_options(query, self.body_json(request, optional=True))
+            if rt.group == custom.CRD_GROUP and rt.plural == "customresourcedefinitions" and not options.dry_run:
+                self._delete_custom_resources(self.storage.get(rt, ns, name))
             deleted = self.storage.delete(rt, ns, name, options)
             if rt.strategy.return_deleted_object or (
                     deleted.get("metadata", {}).get("deletionTimestamp") and self._still_exists(rt, ns, name)):
@@ -374,6 +376,12 @@ class ApiServer:
             options = delete_options(query, self.body_json(request, optional=True))
             return ApiResponse(200, self.storage.delete_collection(rt, ns, list_options(query, rt), options))
         raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
+
+    def _delete_custom_resources(self, crd: Obj) -> None:
+        """A deleted CRD takes its custom resources with it (apiextensions-apiserver's
+        customresourcecleanup finalizer, done before the CRD goes rather than after)."""
+        for custom_rt in custom.resource_types(crd)[:1]:  # every version shares one storage prefix
+            self.storage.delete_collection(custom_rt, "", ListOptions(), DeleteOptions())
 
     def _created(self, rt: ResourceType, obj: Obj, dry_run: bool) -> Obj:
         """After a create: a new namespace gets its ``default`` ServiceAccount."""

@@ -160,3 +160,14 @@ def test_custom_resources_are_validated_against_their_crd_schema(api, admin_clie
                                              "metadata": {"name": "c"}, "spec": {"cronSpec": "* * * * */5"}},
                                   "default")
     assert created["spec"]["replicas"] == 1  # the schema's default
+
+
+def test_deleting_a_crd_deletes_its_custom_resources(admin_client):
+    from cluster.client.resources import CRDS, Resource
+
+    crontabs = Resource("stable.example.com", "v1", "crontabs")
+    admin_client.create(CRDS, CRONTAB_CRD)
+    admin_client.create(crontabs, {"metadata": {"name": "c"}, "spec": {"cronSpec": "* * * * */5"}}, "default")
+    admin_client.delete(CRDS, CRONTAB_CRD["metadata"]["name"])
+    admin_client.create(CRDS, CRONTAB_CRD)
+    assert admin_client.list(crontabs, "default")["items"] == []
