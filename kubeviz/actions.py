@@ -138,6 +138,7 @@ def clock(request: HttpRequest, action: str) -> HttpResponse:
     if not (request.user.is_staff or request.user.is_superuser):
         return _flash(request, "403 Forbidden: only editors and admins may change the clock", 403)
     sim = sources.clock()
+    flash = f"clock: {action}"
     if sim is None:
         return _flash(request, "the control plane is not running in this process", 409)
     try:
@@ -146,7 +147,7 @@ def clock(request: HttpRequest, action: str) -> HttpResponse:
         elif action == "resume":
             sim.resume()
         elif action == "step":
-            sim.advance(float(request.POST.get("value") or 1.0))
+            flash = _step(sim, request.POST.get("value", ""))
         elif action == "speed":
             sim.speed = float(request.POST.get("value", "1"))
         else:
@@ -155,4 +156,16 @@ def clock(request: HttpRequest, action: str) -> HttpResponse:
         return _flash(request, str(error), 400)
     from .views import SPEEDS
 
-    return render(request, "_clock.html", {"clock": sim, "speeds": SPEEDS, "flash": f"clock: {action}"})
+    return render(request, "_clock.html", {"clock": sim, "speeds": SPEEDS, "flash": flash})
+
+
+def _step(sim: Any, value: str) -> str:
+    """Step ``value`` simulated seconds, or — with no value — to the next timer: the next
+    scheduled reconcile (a requeue_after, a grace period running out, a lease renewal)."""
+    if value:
+        ran = sim.advance(float(value))
+        return f"stepped {float(value):g} s ({ran} timer{'' if ran == 1 else 's'} ran)"
+    deadline = sim.next_deadline()
+    seconds = max(0.0, deadline - sim.now()) if deadline is not None else 1.0
+    ran = sim.advance(seconds)
+    return f"stepped {seconds:.2f} s to the next scheduled pass ({ran} ran)"

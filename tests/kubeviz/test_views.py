@@ -89,3 +89,24 @@ def test_clock_controls(client, superuser, monkeypatch):
     assert client.post("/dashboard/clock/speed", {"value": "500"}).status_code == 400
     client.post("/dashboard/clock/resume")
     assert not clock.paused
+
+
+def test_step_runs_the_next_scheduled_pass(client, superuser, monkeypatch):
+    """``step`` with no value: simulated time jumps to the next timer (a requeue_after, a
+    grace period) and runs it — one reconcile pass — and no further."""
+    from controllers.clock import SimClock
+    from kubeviz.live import sources
+
+    clock = SimClock()
+    monkeypatch.setattr(sources, "clock", lambda: clock)
+    ran = []
+    start = clock.now()
+    clock.call_later(7.5, lambda: ran.append("first"))
+    clock.call_later(20, lambda: ran.append("second"))
+    client.force_login(superuser)
+    client.post("/dashboard/clock/pause")
+    response = client.post("/dashboard/clock/step")
+    assert response.status_code == 200 and "to the next scheduled pass" in response.content.decode()
+    assert ran == ["first"] and clock.now() == pytest.approx(start + 7.5)
+    client.post("/dashboard/clock/step")
+    assert ran == ["first", "second"] and clock.now() == pytest.approx(start + 20)
