@@ -86,3 +86,16 @@ def test_create_from_yaml(client, superuser, live_api, admin_client):
     invalid = deployment("bad", -1)
     response = client.post("/admin/kube/deployments/new/", {"yaml": yaml.safe_dump(invalid)})
     assert response.status_code == 422 and "spec.replicas" in response.content.decode()
+
+
+def test_the_django_admin_index_leads_to_every_resource(client, superuser):
+    """Issue #5 says "Django admin for the resources": /admin/ lists each kind the
+    desired-state pages edit (kubeviz/kubeadmin/kinds.py), beside Django's own models."""
+    from kubeviz.kubeadmin.kinds import KINDS
+
+    client.force_login(superuser)
+    body = client.get("/admin/").content.decode()
+    assert "Kubernetes resources" in body and "Users" in body
+    for slug, kind in KINDS.items():
+        assert f'href="/admin/kube/{slug}/" data-admin-kind="{slug}">{kind.title}</a>' in body, slug
+        assert f'href="/admin/kube/{slug}/new/"' in body, slug
