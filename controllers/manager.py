@@ -21,6 +21,7 @@ from cluster.client import ApiClient
 from cluster.client import resources as r
 from controllers.clock import DEMO, Profile, SimClock
 from controllers.leaderelection import LeaderElected, LeaderElector
+from controllers.runtime import events
 from controllers.runtime.controller import Controller
 from controllers.runtime.informer import Informer
 from controllers.runtime.trace import TraceLog
@@ -104,16 +105,16 @@ class ControllerManager(LeaderElected):
         """Step informers and drain queues until nothing moves; returns how many reconciles ran."""
         total = 0
         for _ in range(max_rounds):
-            events = self.step_informers()
+            moved = self.step_informers()
             work = self.drain()
             total += work
-            if not events and not work:
+            if not moved and not work:
                 return total
         raise RuntimeError("controller manager did not settle")
 
     # -- live --------------------------------------------------------------------------
     def run(self, stop: threading.Event, workers: int = 1, leader_elect: bool = True) -> list[threading.Thread]:
-        threads = []
+        threads = [events.broadcaster.start(stop)]  # live: Events are queued, not awaited
         for informer in self.informers.values():
             informer.relist()  # sync the caches before controllers read them
         for informer in self.informers.values():

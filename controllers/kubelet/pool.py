@@ -21,6 +21,7 @@ from typing import Any
 from cluster.client import ApiClient
 from cluster.client import resources as r
 from controllers.clock import Profile, SimClock
+from controllers.runtime import events
 from controllers.runtime.informer import Informer
 from controllers.runtime.trace import Trace, TraceLog
 from controllers.runtime.workqueue import WorkQueue
@@ -176,7 +177,7 @@ class KubeletPool:
     def run(self, stop: threading.Event, workers: int = 4) -> list[threading.Thread]:
         """Informers and ``workers`` threads; several, so that Lease renewals share
         group commits instead of waiting for one fsync each (``bench cluster``)."""
-        threads = []
+        threads = [events.broadcaster.start(stop)]  # live: Events are queued, not awaited
         for informer in self.informers():
             informer.relist()
             thread = threading.Thread(target=informer.run, args=(stop,), daemon=True,

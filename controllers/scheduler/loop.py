@@ -21,6 +21,7 @@ from typing import Any
 from cluster.client import ApiClient, StatusError
 from controllers.clock import Profile, SimClock
 from controllers.leaderelection import LeaderElected, LeaderElector
+from controllers.runtime import events
 from controllers.runtime.events import EventRecorder
 from controllers.runtime.informer import Informer
 from controllers.runtime.trace import Trace, TraceLog
@@ -193,6 +194,7 @@ class Scheduler(LeaderElected):
         return done
 
     def run(self, stop: threading.Event, leader_elect: bool = True) -> threading.Thread:
+        events.broadcaster.start(stop)  # live: Events are queued, not awaited
         if leader_elect and self.elector is None:
             self.enable_leader_election()
         if self.elector is not None:
