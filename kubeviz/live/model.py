@@ -88,6 +88,14 @@ class NodeView:
     pod_count: int = 0
     heartbeat: str = ""
     timing: Any = None  # lifecycle.NodeTiming when the dashboard knows the clock
+    terminating: int = 0  # of pod_count: deleted, waiting for the kubelet to confirm
+
+    @property
+    def evicted(self) -> bool:
+        """A failing node whose pods have all been evicted (they stay Terminating until
+        its kubelet returns to confirm, as in Kubernetes): the countdown is over."""
+        to_eviction = getattr(self.timing, "to_eviction", None)
+        return to_eviction is not None and to_eviction <= 0 and self.terminating == self.pod_count
 
     @property
     def lease_text(self) -> str:
@@ -153,7 +161,8 @@ def node_view(node: Obj, pods: list[PodView] = ()) -> NodeView:  # type: ignore[
                 for t in spec.get("taints") or []],
         cpu_allocatable=_quantity(allocatable.get("cpu")), memory_allocatable=_quantity(allocatable.get("memory")),
         cpu_requested=sum((p.cpu for p in active), Fraction(0)),
-        memory_requested=sum((p.memory for p in active), Fraction(0)), pod_count=len(active), heartbeat=heartbeat)
+        memory_requested=sum((p.memory for p in active), Fraction(0)), pod_count=len(active), heartbeat=heartbeat,
+        terminating=sum(1 for p in active if p.phase == "Terminating"))
 
 
 @dataclass(frozen=True)

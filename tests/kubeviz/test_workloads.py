@@ -70,3 +70,27 @@ def test_the_card_of_a_silent_node_counts_down_each_tick():
     state.tick()
     html = render.delta(state, state.flush(), render.Extras(), can_act=True, revision_changed=False)
     assert "NotReady in 9s" in html
+
+
+def test_once_the_pods_are_evicted_the_card_says_so_instead_of_any_moment():
+    from dataclasses import replace
+
+    from django.template.loader import render_to_string
+
+    from kubeviz.live.model import node_view, pod_view
+
+    taint = {"key": "node.kubernetes.io/unreachable", "effect": "NoExecute", "timeAdded": "1970-01-01T00:20:00Z"}
+    node = _node("Unknown", [taint])
+
+    def pod(name: str, deleted: bool) -> dict:
+        meta = {"name": name, "namespace": "default", **({"deletionTimestamp": "1970-01-01T00:25:00Z"} if deleted else {})}
+        return {"metadata": meta, "spec": {"nodeName": "n"}, "status": {"phase": "Running"}}
+
+    timing = node_timing(node, lease_renew=1000.0, now=1600.0, profile=PROFILE)  # toleration over
+    waiting = replace(node_view(node, [pod_view(pod("a", True)), pod_view(pod("b", False))]), timing=timing)
+    assert not waiting.evicted
+    assert 'data-countdown="eviction">pods evicted any moment' in render_to_string("_node_head.html", {"node": waiting})
+    done = replace(node_view(node, [pod_view(pod("a", True)), pod_view(pod("b", True))]), timing=timing)
+    assert done.evicted and done.terminating == 2
+    html = render_to_string("_node_head.html", {"node": done})
+    assert 'data-countdown="evicted"' in html and "pods evicted (2 Terminating)" in html and "any moment" not in html
