@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from cluster.quantity import parse_quantity
 from cluster.store import Store, WatchHub, get_hub, get_store
 
 from . import bootstrap, discovery, errors, fieldvalidation, managedfields, openapi, patch as patching, protobuf, rbac, requestinfo, subresources, tables
@@ -487,9 +488,9 @@ class ApiServer:
             if media == protobuf.MEDIA_TYPE:
                 return protobuf.decode(request.body)
             if media.endswith("yaml"):
-                return yaml.safe_load(request.body)
+                return _without_lone_surrogates(yaml.safe_load(request.body), request.body)
             if media.endswith("json") or media == "":
-                return json.loads(request.body)
+                return _without_lone_surrogates(json.loads(request.body), request.body)
         except protobuf.ProtobufError as error:
             raise errors.BadRequest(f"the body of the request could not be decoded as protobuf: {error}") from None
         except (ValueError, yaml.YAMLError) as error:
@@ -505,6 +506,24 @@ class ApiServer:
         _check_kind(obj, rt)
         _check_shape(obj, rt)
         return obj
+
+
+def _without_lone_surrogates(value: Any, raw: bytes) -> Any:
+    """A ``\\ud800`` escape with no partner decodes to U+FFFD, as Go's encoding/json
+    does: a lone surrogate cannot be stored as UTF-8 (it made a key unencodable)."""
+    if b"\\u" not in raw.lower():
+        return value
+
+    def fix(item: Any) -> Any:
+        if isinstance(item, str):
+            return item.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        if isinstance(item, dict):
+            return {fix(k): fix(v) for k, v in item.items()}
+        if isinstance(item, list):
+            return [fix(v) for v in item]
+        return item
+
+    return fix(value)
 
 
 def _check_precondition(live: Obj, patched: Obj, rt: ResourceType, name: str) -> None:
@@ -565,6 +584,38 @@ def _check_shape(obj: Obj, rt: ResourceType) -> None:
             raise _cannot_handle(rt, value, f"metadata.{field}", "[]string" if field == "finalizers" else "array")
     if not all(isinstance(f, str) for f in metadata.get("finalizers") or []):
         raise _cannot_handle(rt, metadata["finalizers"], "metadata.finalizers", "[]string")
+    if rt.kind in _POD_SPEC_PATHS and rt.group in ("", "apps", "batch"):
+        _check_quantities(obj, rt)
+
+
+# Where a kind's pod spec sits: resource quantities there decode into resource.Quantity.
+_POD_SPEC_PATHS = {"Pod": ("spec",), "Deployment": ("spec", "template", "spec"),
+                   "ReplicaSet": ("spec", "template", "spec"), "Job": ("spec", "template", "spec")}
+
+
+def _check_quantities(obj: Obj, rt: ResourceType) -> None:
+    """A request or limit that is not a quantity ("1.5.5", "lots") cannot decode: 400
+    with resource.Quantity's error, as kube-apiserver answers (a negative one is 422)."""
+    spec: Any = obj
+    for step in _POD_SPEC_PATHS[rt.kind]:
+        spec = spec.get(step) if isinstance(spec, dict) else None
+    if not isinstance(spec, dict):
+        return
+    for group in ("initContainers", "containers"):
+        for container in spec.get(group) or []:
+            resources = container.get("resources") if isinstance(container, dict) else None
+            for section in ("requests", "limits"):
+                values = resources.get(section) if isinstance(resources, dict) else None
+                for value in (values or {}).values() if isinstance(values, dict) else ():
+                    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+                        continue  # the wrong JSON type: validation words it
+                    try:
+                        parse_quantity(value.strip() if isinstance(value, str) else value)
+                    except (ValueError, TypeError):
+                        raise errors.BadRequest(
+                            f'{rt.kind} in version "{rt.version}" cannot be handled as a {rt.kind}: '
+                            f"quantities must match the regular expression "
+                            f"'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'") from None
 
 
 def _first_line(error: Exception) -> str:

@@ -1,6 +1,7 @@
 """Validation every kind shares: the object's name, labels and annotations."""
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ..strategy import Cause, Strategy
@@ -23,7 +24,7 @@ def validate_meta(obj: Obj, name_rule: str = "subdomain") -> list[Cause]:
     elif name_rule == "subdomain":
         causes += tuples(validation.dns1123_subdomain(name, "metadata.name"))
     elif name in (".", "..") or "/" in name or "%" in name:
-        causes.append(("metadata.name", f"Invalid value: {name!r}: may not contain '/' or '%' "
+        causes.append(("metadata.name", f"Invalid value: {json.dumps(name)}: may not contain '/' or '%' "
                        "and may not be '.' or '..'", "FieldValueInvalid"))
     causes += tuples(validation.labels(metadata.get("labels") or {}, "metadata.labels"))
     annotations = metadata.get("annotations") or {}

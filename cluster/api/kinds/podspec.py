@@ -2,6 +2,7 @@
 pod template (Deployment, ReplicaSet, Job)."""
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ..strategy import Cause
@@ -83,7 +84,7 @@ def validate_pod_spec(spec: Any, path: str) -> list[Cause]:
                         raise ValueError("must be greater than or equal to 0")
                 except (ValueError, TypeError) as error:
                     causes.append((f"{where}.resources.{section}[{resource}]",
-                                   f"Invalid value: {value!r}: {error}", "FieldValueInvalid"))
+                                   f"Invalid value: {json.dumps(value)}: {error}", "FieldValueInvalid"))
     policy = spec.get("restartPolicy")
     if policy not in ("Always", "OnFailure", "Never"):
         causes.append((f"{path}.restartPolicy", f'Unsupported value: "{policy}": supported values: '

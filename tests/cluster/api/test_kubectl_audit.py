@@ -171,3 +171,46 @@ def test_deleting_a_crd_deletes_its_custom_resources(admin_client):
     admin_client.delete(CRDS, CRONTAB_CRD["metadata"]["name"])
     admin_client.create(CRDS, CRONTAB_CRD)
     assert admin_client.list(crontabs, "default")["items"] == []
+
+
+@pytest.mark.parametrize("kind, path, obj", [
+    ("Pod", "/api/v1/namespaces/default/pods",
+     {"metadata": {"name": "q"}, "spec": {"containers": [{"name": "c", "image": "x",
+                                                          "resources": {"requests": {"cpu": "1.5.5"}}}]}}),
+    ("Deployment", "/apis/apps/v1/namespaces/default/deployments",
+     {"metadata": {"name": "q"}, "spec": {"selector": {"matchLabels": {"a": "b"}}, "template": {
+         "metadata": {"labels": {"a": "b"}},
+         "spec": {"containers": [{"name": "c", "image": "x", "resources": {"limits": {"memory": "lots"}}}]}}}}),
+])
+def test_a_request_that_is_not_a_quantity_cannot_be_decoded(api, kind, path, obj):
+    from cluster.api.identity import UserInfo
+    from cluster.api.server import ApiRequest
+
+    before = api.store.revision()
+    response = api.handle(ApiRequest("POST", path, UserInfo("admin", ("system:masters",)),
+                                     body=json.dumps(obj).encode()))
+    assert response.code == 400 and response.body["message"] == (
+        f'{kind} in version "v1" cannot be handled as a {kind}: quantities must match the regular expression '
+        "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")
+    assert api.store.revision() == before
+
+
+def test_a_negative_request_is_invalid_in_go_quotes(api, admin_client):
+    from cluster.client import StatusError
+    from cluster.client.resources import PODS
+
+    with pytest.raises(StatusError) as refused:
+        admin_client.create(PODS, {"metadata": {"name": "q"}, "spec": {"containers": [
+            {"name": "c", "image": "x", "resources": {"requests": {"cpu": "-1"}}}]}}, "default")
+    assert str(refused.value) == ('Pod "q" is invalid: spec.containers[0].resources.requests[cpu]: '
+                                  'Invalid value: "-1": must be greater than or equal to 0')
+
+
+def test_a_lone_surrogate_escape_decodes_to_the_replacement_character_not_a_500(api):
+    from cluster.api.identity import UserInfo
+    from cluster.api.server import ApiRequest
+
+    response = api.handle(ApiRequest("POST", "/apis/rbac.authorization.k8s.io/v1/clusterroles",
+                                     UserInfo("admin", ("system:masters",)),
+                                     body=b'{"metadata": {"name": "\\ud800x"}, "data": {"k": "\\ud83d\\ude00"}}'))
+    assert response.code == 422 and "\ufffdx" in response.body["message"]
