@@ -212,5 +212,6 @@ def test_a_lone_surrogate_escape_decodes_to_the_replacement_character_not_a_500(
 
     response = api.handle(ApiRequest("POST", "/apis/rbac.authorization.k8s.io/v1/clusterroles",
                                      UserInfo("admin", ("system:masters",)),
-                                     body=b'{"metadata": {"name": "\\ud800x"}, "data": {"k": "\\ud83d\\ude00"}}'))
-    assert response.code == 422 and "\ufffdx" in response.body["message"]
+                                     body=b'{"metadata": {"name": "\\ud800x", "labels": {"k": "\\ud83d\\ude00"}}}'))
+    assert response.code == 422 and response.body["message"].startswith('ClusterRole.rbac.authorization.k8s.io '
+                                                                        '"\ufffdx" is invalid: metadata.labels')
