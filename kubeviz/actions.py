@@ -3,15 +3,25 @@
 Every scenario goes through the API server as the logged-in user, so RBAC
 decides and a forbidden click answers with the API server's 403 message.
 The answer is a small fragment for the page's flash area.
+
+The same endpoint serves scripts: ``POST /dashboard/scenario/<name>`` with
+``Authorization: Bearer <token>`` (a ``manage.py kubeconfig`` token) and a
+form or JSON body (``target``, ``value``) acts as that token's user — RBAC
+as for any API request — and answers JSON.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
+import json
+
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from cluster.client import ApiClient, StatusError
@@ -106,29 +116,67 @@ def _flash(request: HttpRequest, message: str, status: int = 200) -> HttpRespons
     return render(request, "_flash.html", {"message": message, "ok": status < 400, "code": status}, status=status)
 
 
-@login_required
+def _token_client(request: HttpRequest) -> ApiClient | None | HttpResponse:
+    """A bearer token's client, None without one, or the 401 for a token nobody issued."""
+    from cluster.api.authn import authenticate_token, bearer_token
+    from cluster.api.service import api_server
+    from cluster.client.local import LocalTransport
+
+    token = bearer_token(request.headers.get("Authorization", ""))
+    if token is None:
+        return None
+    user = authenticate_token(token)
+    if user is None:
+        return JsonResponse({"code": 401, "reason": "Unauthorized", "message": "Unauthorized"}, status=401)
+    return ApiClient(LocalTransport(api_server(), user))
+
+
+@csrf_exempt  # a token request carries no cookie to forge; a session request is checked below
 @require_POST
 def scenario(request: HttpRequest, name: str) -> HttpResponse:
+    client = _token_client(request)
+    if isinstance(client, HttpResponse):
+        return client
+    scripted = client is not None
+    if not scripted:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        refused = CsrfViewMiddleware(lambda r: HttpResponse()).process_view(request, None, (), {})
+        if refused is not None:
+            return refused
+        client = client_for(request.user)
+    params: Any = request.POST
+    if scripted and request.content_type == "application/json":
+        try:
+            params = json.loads(request.body or b"{}")
+        except ValueError:
+            params = {}
+    target, value = str(params.get("target", "")), str(params.get("value", ""))
+
+    def answer(message: str, status: int = 200) -> HttpResponse:
+        if scripted:
+            return JsonResponse({"scenario": name, "target": target, "code": status, "message": message}, status=status)
+        return _flash(request, message, status)
+
     action = SCENARIOS.get(name)
     if action is None:
-        return _flash(request, f'no scenario "{name}"', 404)
-    target, value = request.POST.get("target", ""), request.POST.get("value", "")
+        return answer(f'no scenario "{name}"', 404)
     try:
-        result = action(client_for(request.user), target, value)
+        result = action(client, target, value)
     except StatusError as error:
-        return _flash(request, f"{error.code} {error.reason}: {error}", error.code)
+        return answer(f"{error.code} {error.reason}: {error}", error.code)
     except (BadTarget, ValueError) as error:
-        return _flash(request, str(error), 400)
+        return answer(str(error), 400)
     except Exception as error:  # ScenarioError and friends: the scenario refused
         if type(error).__name__ != "ScenarioError":
             raise
-        return _flash(request, str(error), 409)
+        return answer(str(error), 409)
     done = f"{name} {target}".strip() + ": done"
     if isinstance(result, list):
         done += f" ({len(result)} pod{'' if len(result) == 1 else 's'} evicted)"
     elif isinstance(result, (str, int)) and str(result) and str(result) != target:
         done += f" ({result})"
-    return _flash(request, done)
+    return answer(done)
 
 
 @login_required

@@ -128,3 +128,26 @@ def test_the_scenario_command_does_what_the_buttons_do(live_api, admin_client):
     assert not admin_client.get(r.NODES, "node-a")["spec"].get("unschedulable")
     admin_client.create(r.PODS, pod("p2", "node-a"))
     assert "pod/p2 deleted" in run("delete-pod", "default/p2")
+
+
+def test_scripts_use_the_same_endpoint_with_a_bearer_token(client, live_api, admin_client):
+    """Issue #4: scenarios behind an HTTP endpoint authorised through RBAC like any other request."""
+    from cluster.api.authn import issue_token
+
+    admin_client.create(r.NODES, node("node-a"))
+    nobody, admin = issue_token("alice"), issue_token("root", ["system:masters"])
+
+    response = client.post("/dashboard/scenario/cordon", {"target": "node-a"}, HTTP_AUTHORIZATION=f"Bearer {nobody}")
+    assert response.status_code == 403 and response.json()["code"] == 403
+    assert 'User "alice" cannot patch resource "nodes"' in response.json()["message"]
+    assert not admin_client.get(r.NODES, "node-a")["spec"].get("unschedulable")
+
+    response = client.post("/dashboard/scenario/cordon", {"target": "node-a"}, content_type="application/json",
+                           HTTP_AUTHORIZATION=f"Bearer {admin}")
+    assert response.status_code == 200, response.content
+    assert response.json()["message"] == "cordon node-a: done"
+    assert admin_client.get(r.NODES, "node-a")["spec"]["unschedulable"] is True
+    assert any(rec.user == "root" and rec.verb == "patch" for rec in live_api.audit.recent(5))
+
+    assert client.post("/dashboard/scenario/cordon", HTTP_AUTHORIZATION="Bearer not-a-token").status_code == 401
+    assert client.post("/dashboard/scenario/cordon", {"target": "node-a"}).status_code == 302  # no token, no session
