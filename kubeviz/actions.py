@@ -11,10 +11,9 @@ as for any API request — and answers JSON.
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
-
-import json
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
