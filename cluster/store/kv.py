@@ -92,8 +92,13 @@ class Store:
             return self._range(cursor, op, current, compact)
 
     def get(self, key: bytes) -> KeyValue | None:
-        kvs = self.range(key).kvs
-        return kvs[0] if kvs else None
+        """One key now. A single statement is a consistent read by itself: no
+        read transaction and no meta row, which the API server's every get and
+        update would otherwise pay for."""
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(f"SELECT {_KV_COLUMNS} FROM store_kv WHERE key = %s", [key])
+            row = cursor.fetchone()
+        return _kv(row) if row else None
 
     def _range(self, cursor: Any, op: RangeOp, current: int, compact: int) -> RangeResult:
         if op.revision > current:
