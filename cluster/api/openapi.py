@@ -251,4 +251,24 @@ def serve(server: "ApiServer", request: "ApiRequest") -> "ApiResponse":
         body = documents.get(path[len("/openapi/v3/"):])
         if body is not None:
             return ApiResponse(200, body.decode(), content_type="application/json")
+    if path == "/openapi/v2":
+        return _v2(request)
     raise errors.NotFound("the server could not find the requested resource")
+
+
+V2_PROTOBUF = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
+
+
+def _v2(request: "ApiRequest") -> "ApiResponse":
+    """``/openapi/v2`` with no definitions: every kind is described in v3. kubectl
+    asks v2 only for a kind v3 lacks (a manifest of an unknown kind, or a custom
+    resource whose CRD is missing); finding none there, it skips validation and
+    reports what a real cluster does — ``no matches for kind "Widget" in version
+    "v1"`` — instead of "failed to download openapi". An empty protobuf message is
+    an empty gnostic Document."""
+    from .server import ApiResponse
+
+    if "protobuf" in request.accept:
+        return ApiResponse(200, b"", content_type=V2_PROTOBUF)
+    return ApiResponse(200, {"swagger": "2.0", "info": {"title": "Kubernetes", "version": "v1.37.0-kubeviz"},
+                             "paths": {}, "definitions": {}})

@@ -122,7 +122,7 @@ async def api(request: HttpRequest, token: str | None = None, **_: Any) -> HttpR
         return StreamingHttpResponse(_stream(response), content_type="application/json")
     if response.follow is not None:
         return StreamingHttpResponse(_follow(response), content_type=response.content_type)
-    if isinstance(response.body, str):
+    if isinstance(response.body, (str, bytes)):
         return HttpResponse(response.body, status=response.code, content_type=response.content_type)
     return _json(response.code, response.body, response.warnings, response.content_type)
 

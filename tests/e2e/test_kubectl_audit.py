@@ -129,3 +129,13 @@ def test_a_custom_resource_outside_its_schema_is_refused_and_the_crd_takes_its_o
     kubectl("apply", "-f", kubectl.write("crontab-crd.yaml", CRD))
     kubectl("wait", "--for=condition=Established", "crd/crontabs.audit.example.com", "--timeout=30s")
     assert kubectl.out("get", "act", "-n", NS, "-o", "name") == ""
+
+
+def test_applying_a_kind_the_server_does_not_serve_says_so_like_a_real_cluster(kubectl):
+    path = kubectl.write("widget.yaml", f"apiVersion: audit.example.com/v1\nkind: Widget\nmetadata:\n"
+                                        f"  name: w\n  namespace: {NS}\n")
+    result = kubectl("apply", "-f", path, ok=False)
+    assert result.returncode == 1
+    assert result.stderr == (f'error: resource mapping not found for name: "w" namespace: "{NS}" from "{path}": '
+                             'no matches for kind "Widget" in version "audit.example.com/v1"\n'
+                             "ensure CRDs are installed first\n")

@@ -215,3 +215,15 @@ def test_a_lone_surrogate_escape_decodes_to_the_replacement_character_not_a_500(
                                      body=b'{"metadata": {"name": "\\ud800x", "labels": {"k": "\\ud83d\\ude00"}}}'))
     assert response.code == 422 and response.body["message"].startswith('ClusterRole.rbac.authorization.k8s.io '
                                                                         '"\ufffdx" is invalid: metadata.labels')
+
+
+def test_openapi_v2_is_served_empty_so_kubectl_skips_validation_of_kinds_v3_lacks(api):
+    from cluster.api.identity import UserInfo
+    from cluster.api.server import ApiRequest
+
+    admin = UserInfo("admin", ("system:masters",))
+    proto = api.handle(ApiRequest("GET", "/openapi/v2", admin,
+                                  accept="application/com.github.proto-openapi.spec.v2.v1.0+protobuf"))
+    assert proto.code == 200 and proto.body == b"" and proto.content_type.endswith("+protobuf")
+    plain = api.handle(ApiRequest("GET", "/openapi/v2", admin))
+    assert plain.code == 200 and plain.body["swagger"] == "2.0" and plain.body["definitions"] == {}
