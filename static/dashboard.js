@@ -29,6 +29,16 @@
       while (list.children.length > cap) { list.removeChild(list.lastElementChild); }
     });
   });
+  // a pod's name opens its scheduling decision in the scheduler panel
+  document.addEventListener("click", function (event) {
+    var name = event.target.closest && event.target.closest(".pod-name");
+    var pod = name && name.closest("[data-pod]"), input = document.getElementById("sched-pod");
+    if (pod && input) {
+      input.value = pod.dataset.pod;
+      htmx.trigger(input.form, "submit");
+      input.scrollIntoView({block: "center"});
+    }
+  });
   document.addEventListener("input", function (event) {
     if (event.target.id === "travel-slider") {
       document.getElementById("travel-revision").value = event.target.value;
@@ -41,6 +51,8 @@
     var prefix = document.getElementById("cdc-prefix");
     if (controller && (controller.value || (idle && idle.checked))) { htmx.trigger(controller.form, "change"); }
     if (prefix && prefix.value) { htmx.trigger(prefix.form, "submit"); }
+    var pod = document.getElementById("sched-pod");
+    if (pod && pod.value) { htmx.trigger(pod.form, "submit"); }
   });
   document.addEventListener("htmx:wsClose", function () { setConnection("reconnecting…", false); });
   document.addEventListener("htmx:wsError", function () { setConnection("reconnecting…", false); });

@@ -96,6 +96,7 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         self.wake = asyncio.Event()
         self.state = ClusterState(clock=sources.now_and_profile)
         self.cdc_prefix = ""
+        self.sched_pod = ""  # the scheduler panel: every pod's newest decisions, or one pod's
         self.trace_controller, self.trace_idle = "", False  # idle passes (nothing to do) hidden at first
         self.last_tick = self.last_flush = 0.0
         self.trace_seq = self.audit_seq = self.cdc_revision = 0
@@ -128,8 +129,9 @@ class DashboardConsumer(AsyncWebsocketConsumer):
             flusher.cancel()
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        """The page sends two things (htmx ``ws-send`` forms): the etcd panel's key prefix
-        filter, and the control-loop panel's filter (one controller; idle passes or not)."""
+        """The page sends three things (htmx ``ws-send`` forms): the etcd panel's key prefix
+        filter, the control-loop panel's filter (one controller; idle passes or not) and
+        the scheduler panel's pod."""
         try:
             message = json.loads(text_data or "{}")
         except ValueError:
@@ -143,6 +145,13 @@ class DashboardConsumer(AsyncWebsocketConsumer):
             traces = self._wanted(feed.since(0, TRACE_LOOKBACK)[0]) if feed is not None else []
             await self._send(render.traces_html(list(reversed(traces[-FEED_LIMIT:])), self.trace_controller,
                                                 self.trace_idle))
+            return
+        if "sched_pod" in message:
+            self.sched_pod = str(message.get("sched_pod") or "").strip()[:300]
+            decisions = sources.scheduler_decisions(pod=self.sched_pod)
+            self.last_decision = id(decisions[-1]) if decisions else None
+            await self._send(render.scheduler(list(reversed(decisions)), self.sched_pod,
+                                              sources.plane() is not None))
             return
         if "cdc_prefix" not in message:
             return
@@ -234,7 +243,7 @@ class DashboardConsumer(AsyncWebsocketConsumer):
             if snapshot or upto != self.cdc_revision:
                 extras.changes, extras.status = list(reversed(changes)), status
             self.cdc_revision = upto
-        decisions = sources.scheduler_decisions()
+        decisions = sources.scheduler_decisions(pod=self.sched_pod)
         marker = id(decisions[-1]) if decisions else None
         if snapshot or marker != self.last_decision:
             extras.decisions = list(reversed(decisions))

@@ -176,6 +176,12 @@ def flash(message: str, ok: bool = False) -> str:
     return render_to_string("_flash.html", {"message": message, "ok": ok, "code": 200 if ok else 403})
 
 
+def scheduler(decisions: list[dict[str, Any]], pod: str, has_plane: bool) -> str:
+    """The scheduler panel afresh, for one pod's decisions or everyone's (newest first)."""
+    return render_to_string("_scheduler.html", {"decisions": decisions, "pod": pod, "has_plane": has_plane,
+                                                "oob": True})
+
+
 def cdc(changes: list[Any], prefix: str) -> str:
     """The etcd panel's CDC list afresh, for a new prefix filter (newest first)."""
     return render_to_string("_cdc.html", {"changes": changes, "prefix": prefix})

@@ -96,9 +96,12 @@ def clock() -> Any:
     return getattr(plane(), "clock", None)
 
 
-def scheduler_decisions(limit: int = 5) -> list[dict[str, Any]]:
+def scheduler_decisions(limit: int = 5, pod: str = "") -> list[dict[str, Any]]:
+    """The newest decisions (oldest first); with ``pod`` (NAMESPACE/NAME), only that pod's."""
     scheduler = getattr(plane(), "scheduler", None)
     decisions = list(getattr(scheduler, "decisions", ()) or ())
+    if pod:
+        decisions = [d for d in decisions if d.get("pod") == pod]
     return decisions[-limit:]
 
 

@@ -65,3 +65,31 @@ def test_traces_show_what_acted_and_filter_by_controller(live_api, admin_client,
     assert 'data-revision-link="42"' in feed and "/dashboard/travel?revision=42" in feed
     assert 'data-controller="replicaset"' in only_rs and 'data-controller="deployment"' not in only_rs
     assert 'data-controller="nodelifecycle"' in idle and "check again in 5s" in idle
+
+
+def _decision(pod: str, node: str) -> dict:
+    return {"pod": pod, "node": node, "evaluated_nodes": 1, "num_all_nodes": 1, "why": f"{node} was the only node",
+            "nodes": [{"node": node, "feasible": True, "filters": [], "scores": [], "final_score": 100}]}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_scheduler_panel_shows_one_pods_decision_on_request(live_api, admin_client, superuser, plane):
+    plane.scheduler = SimpleNamespace(decisions=[_decision("default/old", "node-a")]
+                                      + [_decision(f"default/new-{i}", "node-b") for i in range(6)])
+
+    async def run():
+        comm = communicator(superuser)
+        assert (await comm.connect())[0]
+        snapshot = "".join(await receive_until(comm, 'id="scheduler"'))
+        await comm.send_to(text_data=json.dumps({"sched_pod": "default/old"}))
+        one = (await receive_until(comm, 'id="scheduler"'))[-1]
+        await comm.send_to(text_data=json.dumps({"sched_pod": "default/never"}))
+        none = (await receive_until(comm, 'id="scheduler"'))[-1]
+        await comm.disconnect()
+        return snapshot, one, none
+
+    snapshot, one, none = async_to_sync(run)()
+    assert "default/new-5" in snapshot and "default/old" not in snapshot  # the newest five only
+    assert "<code>default/old</code> → <b>node-a</b>" in one and "default/new-" not in one
+    assert "Why <b>node-a</b>: node-a was the only node" in one
+    assert "No scheduling decision for <code>default/never</code>" in none
