@@ -179,7 +179,7 @@ class DashboardConsumer(AsyncWebsocketConsumer):
             while True:
                 try:
                     await asyncio.wait_for(self.wake.wait(), IDLE_POLL)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
                 # A throttle, not a debounce: a lone change is drawn at once; during a burst
                 # at most one repaint per flush_interval carries everything since the last.
