@@ -23,6 +23,7 @@ from controllers.clock import DEMO, Profile, SimClock
 from controllers.leaderelection import LeaderElected, LeaderElector
 from controllers.runtime import events
 from controllers.runtime.controller import Controller
+from controllers.runtime.indexes import controller_index, namespace_index, node_index
 from controllers.runtime.informer import Informer
 from controllers.runtime.trace import TraceLog
 
@@ -35,15 +36,6 @@ SHARED = {
 }
 
 
-def namespace_index(obj: Obj) -> list[str]:
-    return [obj["metadata"].get("namespace", "")]
-
-
-def node_index(pod: Obj) -> list[str]:
-    node = (pod.get("spec") or {}).get("nodeName")
-    return [node] if node else []
-
-
 def shared_informers(client: ApiClient, kinds: dict[str, r.Resource] = SHARED) -> dict[str, Informer]:
     informers = {kind: Informer(client, resource) for kind, resource in kinds.items()}
     for kind, informer in informers.items():
@@ -51,6 +43,7 @@ def shared_informers(client: ApiClient, kinds: dict[str, r.Resource] = SHARED) -
             informer.add_index("namespace", namespace_index)
     if "Pod" in informers:
         informers["Pod"].add_index("node", node_index)
+        informers["Pod"].add_index("controller", controller_index)
     return informers
 
 

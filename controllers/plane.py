@@ -91,7 +91,7 @@ class ControlPlane:
 
     def _add_training_controller(self) -> None:
         """The custom ML controller: install its CRD, then watch TrainingJobs like any controller."""
-        from controllers.manager import namespace_index
+        from controllers.runtime.indexes import namespace_index
         from controllers.runtime.informer import Informer
         from controllers.training.controller import TrainingJobController, ensure_crd
 

@@ -48,7 +48,9 @@ class DeploymentController(PlanController):
             return None
         namespace, _ = split_key(key)
         replicasets = self.informers["ReplicaSet"].by_index("namespace", namespace)
-        pods = self.informers["Pod"].by_index("namespace", namespace)
+        pod_cache = self.informers["Pod"]  # the pods of its ReplicaSets (Recreate waits for them)
+        pods = [pod for rs in replicasets if owner_key(rs, "Deployment") == key
+                for pod in pod_cache.by_index("controller", rs["metadata"].get("uid", ""))]
         actions = plan(d, replicasets, pods, now=self.clock.now())
         trace.observed = {"replicaSets": {meta(rs)["name"]: (rs.get("spec") or {}).get("replicas", 0)
                                           for rs in replicasets if owner_key(rs, "Deployment") == key}}

@@ -22,6 +22,7 @@ from cluster.client import ApiClient
 from cluster.client import resources as r
 from controllers.clock import Profile, SimClock
 from controllers.runtime import events
+from controllers.runtime.indexes import node_index
 from controllers.runtime.informer import Informer
 from controllers.runtime.trace import Trace, TraceLog
 from controllers.runtime.workqueue import WorkQueue
@@ -32,11 +33,6 @@ logger = logging.getLogger(__name__)
 Obj = dict[str, Any]
 SCENARIO_NAMESPACE = "kube-system"
 SCENARIO_CONFIGMAP = "kubeviz-scenarios"
-
-
-def node_index(pod: Obj) -> list[str]:
-    node = (pod.get("spec") or {}).get("nodeName")
-    return [node] if node else []
 
 
 class KubeletPool:

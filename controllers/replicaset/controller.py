@@ -6,6 +6,7 @@ from typing import Any
 from controllers.runtime.actions import Action, DeleteObject, UpdateStatus
 from controllers.runtime.controller import Result, owner_key
 from controllers.runtime.expectations import Expectations
+from controllers.runtime.indexes import orphans_of
 from controllers.runtime.informer import object_key
 from controllers.runtime.plancontroller import PlanController, split_key
 from controllers.runtime.trace import Trace
@@ -49,7 +50,9 @@ class ReplicaSetController(PlanController):
             self.expectations.forget(key)
             return None
         namespace, _ = split_key(key)
-        pods = self.informers["Pod"].by_index("namespace", namespace)
+        pod_cache = self.informers["Pod"]
+        pods = pod_cache.by_index("controller", rs["metadata"].get("uid", "")) \
+            + pod_cache.by_index("controller", orphans_of(namespace))
         satisfied = self.expectations.satisfied(key)
         actions = plan(rs, pods, now=self.clock.now(), expectations_satisfied=satisfied)
         trace.observed = {"replicas": (rs.get("status") or {}).get("replicas", 0), "pods": len(pods),

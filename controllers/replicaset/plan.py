@@ -164,13 +164,14 @@ def plan(
     min_ready = spec.get("minReadySeconds", 0) or 0
     template_labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
     current = rs.get("status") or {}
+    ready = [p for p in active if is_pod_ready(p)]  # once: this runs on every pod change
     status = {
         "replicas": len(active),
         "fullyLabeledReplicas": sum(
             1 for p in active if all(labels_of(p).get(k) == v for k, v in template_labels.items())
         ),
-        "readyReplicas": sum(1 for p in active if is_pod_ready(p)),
-        "availableReplicas": sum(1 for p in active if is_available(p, min_ready, now)),
+        "readyReplicas": len(ready),
+        "availableReplicas": len(ready) if min_ready <= 0 else sum(1 for p in ready if is_available(p, min_ready, now)),
         "observedGeneration": meta(rs).get("generation", 1),
     }
     if current.get("conditions"):
@@ -181,8 +182,8 @@ def plan(
     if min_ready > 0:  # come back when the next ready pod becomes available
         waits = [
             from_rfc3339(pod_ready_since(p)) + min_ready - now
-            for p in active
-            if is_pod_ready(p) and not is_available(p, min_ready, now) and pod_ready_since(p)
+            for p in ready
+            if not is_available(p, min_ready, now) and pod_ready_since(p)
         ]
         if waits:
             actions.append(RequeueAfter(max(0.0, min(waits)), why="minReadySeconds"))

@@ -23,7 +23,8 @@ class Command(LeaderElectedCommand):
     def handle(self, *args: object, **options: Any) -> None:
         from cluster.client import StatusError
         from cluster.client import resources as r
-        from controllers.manager import ControllerManager, namespace_index
+        from controllers.manager import ControllerManager
+        from controllers.runtime.indexes import namespace_index
         from controllers.runtime.informer import Informer
         from controllers.runtime.trace import TraceLog
         from controllers.training.controller import TrainingJobController
