@@ -8,4 +8,6 @@ urlpatterns = [
     re_path(r"^metrics$", metrics.metrics),
     re_path(r"^(?P<path>api|apis|version|openapi)(?:/.*)?$", views.api),
     re_path(r"^token/(?P<token>[^/]+)/(?P<path>api|apis|version|openapi)(?:/.*)?$", views.api),
+    # kubectl get --raw /healthz through a token-in-path kubeconfig (the bare paths are the dashboard's).
+    re_path(r"^token/[^/]+/(?P<check>healthz|livez|readyz)/?$", views.health),
 ]

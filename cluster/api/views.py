@@ -102,6 +102,26 @@ def _build(request: HttpRequest, user: UserInfo | None, path_token: str | None =
     )
 
 
+def health(request: HttpRequest, check: str) -> HttpResponse:
+    """``/healthz``, ``/livez``, ``/readyz`` as kube-apiserver answers them: ``ok``, or
+    with ``?verbose`` one line per check and "<check> check passed"; 500 when the
+    store's database does not answer."""
+    from django.db import connection
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        etcd = "[+]etcd ok"
+    except Exception:
+        etcd = "[-]etcd failed: reason withheld"
+    failed = etcd.startswith("[-]")
+    if "verbose" not in request.GET and not failed:
+        return HttpResponse("ok", content_type="text/plain")
+    lines = ["[+]ping ok", "[+]log ok", etcd,
+             f"{check} check failed" if failed else f"{check} check passed"]
+    return HttpResponse("\n".join(lines) + "\n", status=500 if failed else 200, content_type="text/plain")
+
+
 @csrf_exempt
 async def api(request: HttpRequest, token: str | None = None, **_: Any) -> HttpResponse:
     user, from_session = await sync_to_async(_user, thread_sensitive=False)(request, token)

@@ -227,3 +227,15 @@ def test_openapi_v2_is_served_empty_so_kubectl_skips_validation_of_kinds_v3_lack
     assert proto.code == 200 and proto.body == b"" and proto.content_type.endswith("+protobuf")
     plain = api.handle(ApiRequest("GET", "/openapi/v2", admin))
     assert plain.code == 200 and plain.body["swagger"] == "2.0" and plain.body["definitions"] == {}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("check", ["healthz", "livez", "readyz"])
+def test_health_checks_answer_under_the_token_path_kubectl_uses(check):
+    from django.test import Client
+
+    assert Client().get(f"/token/anything/{check}").content == b"ok"
+    verbose = Client().get(f"/token/anything/{check}?verbose")
+    assert verbose.status_code == 200
+    assert verbose.content.decode().splitlines() == ["[+]ping ok", "[+]log ok", "[+]etcd ok",
+                                                      f"{check} check passed"]
