@@ -313,6 +313,8 @@ class ApiServer:
         ns, name, sub = info.namespace, info.name, info.subresource
         if rt.namespaced and not ns and info.verb not in ("list", "watch"):
             raise errors.NotFound("the server could not find the requested resource")
+        if (info.verb in ("update", "patch") and not name) or (info.verb == "create" and name and not sub):
+            raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
         if sub:
             return subresources.handle(self, request, info, rt)
         if info.verb == "get":
@@ -351,7 +353,7 @@ class ApiServer:
             manager = self._field_manager(request)
             if manager:
                 managedfields.record_update(None, obj, rt, manager, self.now())
-            return ApiResponse(201, self._created(rt, self.storage.create(rt, ns, obj, dry_run), dry_run))
+            return ApiResponse(201, self._create(rt, ns, obj, dry_run))
         if info.verb == "update":
             obj = self.body_object(request, rt)
             request.warnings += fieldvalidation.check(query, obj, rt, decoding=True)
@@ -384,11 +386,21 @@ class ApiServer:
         for custom_rt in custom.resource_types(crd)[:1]:  # every version shares one storage prefix
             self.storage.delete_collection(custom_rt, "", ListOptions(), DeleteOptions())
 
-    def _created(self, rt: ResourceType, obj: Obj, dry_run: bool) -> Obj:
-        """After a create: a new namespace gets its ``default`` ServiceAccount."""
+    def _create(self, rt: ResourceType, ns: str, obj: Obj, dry_run: bool) -> Obj:
+        """Store a new object; a new namespace then gets its ``default`` ServiceAccount."""
+        try:
+            created = self.storage.create(rt, ns, obj, dry_run)
+        except errors.Forbidden as error:
+            if error.details != {"name": ns, "kind": "namespaces"}:
+                raise
+            # NamespaceLifecycle refuses in the object's name, as kube-apiserver's admission words it.
+            name = str((obj.get("metadata") or {}).get("name") or "")
+            raise errors.Forbidden(f'{errors.qualified(rt.plural, rt.group)} "{name}" is forbidden: {error.message}',
+                                   details={"name": name, "group": rt.group, "kind": rt.plural} if rt.group
+                                   else {"name": name, "kind": rt.plural}) from None
         if rt.plural == "namespaces" and not rt.group and not dry_run:
-            bootstrap.ensure_default_service_account(self, obj["metadata"]["name"])
-        return obj
+            bootstrap.ensure_default_service_account(self, created["metadata"]["name"])
+        return created
 
     def _still_exists(self, rt: ResourceType, ns: str, name: str) -> bool:
         try:
@@ -461,7 +473,7 @@ class ApiServer:
                 obj["metadata"].pop("managedFields", None)
                 obj = managedfields.apply({"metadata": {}}, obj, rt, manager, force, self.now(),
                                           lambda live, applied: copy.deepcopy(applied))
-            return self._created(rt, self.storage.create(rt, ns, obj, dry_run), dry_run)
+            return self._create(rt, ns, obj, dry_run)
 
         def merge(live: Obj, applied: Obj) -> Obj:
             return patching.apply_strategic_merge_patch(live, applied, rt.kind)

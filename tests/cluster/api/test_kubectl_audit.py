@@ -239,3 +239,31 @@ def test_health_checks_answer_under_the_token_path_kubectl_uses(check):
     assert verbose.status_code == 200
     assert verbose.content.decode().splitlines() == ["[+]ping ok", "[+]log ok", "[+]etcd ok",
                                                       f"{check} check passed"]
+
+
+def test_no_new_content_in_a_terminating_namespace_in_admissions_words(api, admin_client):
+    from cluster.client import StatusError
+    from cluster.client.resources import CONFIGMAPS, NAMESPACES
+
+    admin_client.create(NAMESPACES, {"metadata": {"name": "ending"}})
+    admin_client.create(CONFIGMAPS, {"metadata": {"name": "held", "finalizers": ["example.com/hold"]}}, "ending")
+    admin_client.delete(NAMESPACES, "ending")
+    with pytest.raises(StatusError) as refused:
+        admin_client.create(CONFIGMAPS, {"metadata": {"name": "late"}}, "ending")
+    assert refused.value.code == 403 and str(refused.value) == (
+        'configmaps "late" is forbidden: unable to create new content in namespace ending because it is being '
+        "terminated")
+
+
+@pytest.mark.parametrize("method, path", [
+    ("PUT", "/api/v1/namespaces/default/configmaps"),
+    ("PATCH", "/api/v1/namespaces/default/configmaps"),
+    ("POST", "/api/v1/namespaces/default/configmaps/named"),
+])
+def test_a_method_the_path_does_not_take_is_405(api, method, path):
+    from cluster.api.identity import UserInfo
+    from cluster.api.server import ApiRequest
+
+    response = api.handle(ApiRequest(method, path, UserInfo("admin", ("system:masters",)), body=b"{}",
+                                     content_type="application/merge-patch+json"))
+    assert response.code == 405 and response.body["reason"] == "MethodNotAllowed"
