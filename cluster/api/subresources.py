@@ -176,15 +176,28 @@ def _log(server: "ApiServer", request: "ApiRequest", info: RequestInfo, rt: Reso
                                 f"[{' '.join(containers)}]")
     if container not in containers:
         raise errors.BadRequest(f"container {container} is not valid for pod {info.name}")
+    if request.query.get("previous") in ("true", "1") and not _last_terminated(pod, container):
+        raise errors.BadRequest(f'previous terminated container "{container}" in pod "{info.name}" not found')
     text = server.log_source(pod, container)
     tail = request.query.get("tailLines")
     if tail and tail.isdigit():
         lines = text.splitlines(keepends=True)
         text = "".join(lines[-int(tail):]) if int(tail) else ""
+    limit = request.query.get("limitBytes")
+    if limit and limit.isdigit():
+        text = text.encode()[:int(limit)].decode(errors="ignore")
     response = ApiResponse(200, text, content_type="text/plain")
     if request.query.get("follow") in ("true", "1"):
         response.follow = lambda: _read_log(server, rt, info, container)
     return response
+
+
+def _last_terminated(pod: Obj, container: str) -> bool:
+    """Whether the container has a previous, terminated instance (``kubectl logs --previous``)."""
+    for status in (pod.get("status") or {}).get("containerStatuses") or []:
+        if status.get("name") == container:
+            return bool((status.get("lastState") or {}).get("terminated"))
+    return False
 
 
 def _read_log(server: "ApiServer", rt: ResourceType, info: RequestInfo, container: str) -> tuple[str, bool]:

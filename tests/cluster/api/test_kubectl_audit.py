@@ -267,3 +267,18 @@ def test_a_method_the_path_does_not_take_is_405(api, method, path):
     response = api.handle(ApiRequest(method, path, UserInfo("admin", ("system:masters",)), body=b"{}",
                                      content_type="application/merge-patch+json"))
     assert response.code == 405 and response.body["reason"] == "MethodNotAllowed"
+
+
+def test_logs_previous_needs_a_terminated_instance_and_limit_bytes_cuts(api, admin_client):
+    from cluster.api.identity import UserInfo
+    from cluster.api.server import ApiRequest
+    from cluster.client.resources import PODS
+
+    admin_client.create(PODS, {"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "image": "x"}]}},
+                        "default")
+    api.log_source = lambda pod, container: "first line\nsecond line\n"
+    admin = UserInfo("admin", ("system:masters",))
+    path = "/api/v1/namespaces/default/pods/p/log"
+    previous = api.handle(ApiRequest("GET", path, admin, query={"previous": "true"}))
+    assert previous.code == 400 and previous.body["message"] == 'previous terminated container "c" in pod "p" not found'
+    assert api.handle(ApiRequest("GET", path, admin, query={"limitBytes": "5"})).body == "first"
