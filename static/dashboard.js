@@ -29,6 +29,13 @@
       while (list.children.length > cap) { list.removeChild(list.lastElementChild); }
     });
   });
+  // a button with data-target and no hx-vals (a pod's crash / delete) posts its target
+  document.addEventListener("htmx:configRequest", function (event) {
+    var target = event.detail.elt.dataset && event.detail.elt.dataset.target;
+    if (target && !event.detail.elt.hasAttribute("hx-vals") && !event.detail.parameters.target) {
+      event.detail.parameters.target = target;
+    }
+  });
   // a pod's name opens its scheduling decision in the scheduler panel
   document.addEventListener("click", function (event) {
     var name = event.target.closest && event.target.closest(".pod-name");

@@ -5,7 +5,6 @@ the same markup as a string (every value escaped), in microseconds.
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from functools import cache
 from html import escape
@@ -23,15 +22,15 @@ def _scenario_url(name: str) -> str:
 
 
 def pod_buttons(pod: PodView) -> str:
-    """crash (when it runs on a node) and delete, as on a node card: a POST as the logged-in user."""
-    e = escape
-    target = e(json.dumps({"target": pod.key}), quote=True)
-    buttons = [f'<button type="button" class="pod-act" data-scenario="{name}" data-target="{e(pod.key)}"'
-               f' hx-post="{_scenario_url(name)}" hx-vals="{target}" hx-target="#flash" title="{title}">{label}</button>'
-               for name, label, title in (("crash-pod", "crash", "crash: the container exits 1 and is restarted"),
-                                          ("delete-pod", "✕", "delete: its controller creates a replacement"))
+    """crash (when it runs on a node) and delete, as on a node card: a POST as the logged-in user.
+    Kept small (drawn on every pod change): dashboard.js sends ``data-target`` as the target."""
+    key = escape(pod.key)
+    buttons = [f'<button class="pod-act" data-scenario="{name}" data-target="{key}" hx-post="{_scenario_url(name)}"'
+               f' hx-target="#flash">{label}</button>'
+               for name, label in (("crash-pod", "crash"), ("delete-pod", "✕"))
                if name != "crash-pod" or (pod.node and pod.phase != "Terminating")]
-    return '<span class="pod-actions">' + "".join(buttons) + "</span>"
+    return '<span class="pod-actions" title="crash: the container exits 1 and restarts · ✕: delete the pod">' \
+        + "".join(buttons) + "</span>"
 
 
 def pod_li(pod: PodView, oob: bool = False, in_tray: bool = False, compact: bool = False) -> str:
