@@ -8,6 +8,7 @@ from controllers.runtime.controller import Result, owner_key
 from controllers.runtime.expectations import Expectations
 from controllers.runtime.indexes import orphans_of
 from controllers.runtime.informer import object_key
+from controllers.runtime.objects import get_condition
 from controllers.runtime.plancontroller import PlanController, split_key
 from controllers.runtime.trace import Trace
 
@@ -42,6 +43,8 @@ class ReplicaSetController(PlanController):
             self.expectations.creation_observed(key)
         elif new is None or (new["metadata"].get("deletionTimestamp") and not old["metadata"].get("deletionTimestamp")):
             self.expectations.deletion_observed(key)
+        elif not changes_what_a_replicaset_sees(old, new):
+            return  # a binding or a container starting: nothing to plan or count
         self.enqueue(key)
 
     def reconcile(self, key: str, trace: Trace) -> Result | None:
@@ -73,6 +76,23 @@ class ReplicaSetController(PlanController):
             if creates:
                 self.recorder.warning(rs, "FailedCreate", f"Error creating: {error}")
             raise
+
+
+def _seen(pod: Obj) -> tuple:
+    m, status = pod["metadata"], pod.get("status") or {}
+    ready = get_condition(pod, "Ready") or {}
+    return (m.get("labels"), m.get("ownerReferences"), m.get("deletionTimestamp"), status.get("phase"),
+            ready.get("status"), ready.get("lastTransitionTime"),
+            [c.get("restartCount") for c in status.get("containerStatuses") or ()])
+
+
+def changes_what_a_replicaset_sees(old: Obj, new: Obj) -> bool:
+    """An event predicate, as controller-runtime's: a pod update matters to its
+    ReplicaSet only if it changes what ``plan`` reads — labels, owners, deletion,
+    phase, readiness (and since when), restarts. At thousands of pods most
+    updates (bindings, containers being created) do not, and each reconcile
+    reads every pod of the ReplicaSet."""
+    return _seen(old) != _seen(new)
 
 
 def status_only(actions: list[Action]) -> bool:

@@ -139,3 +139,27 @@ def test_adopts_orphans_and_releases_mismatched():
     assert not any(isinstance(a, CreateObject) for a in actions)  # the orphan fills the one replica
     w.apply(actions)
     assert converge(w) == 1
+
+
+def test_only_pod_updates_that_change_what_plan_reads_wake_the_replicaset():
+    import copy
+
+    from controllers.replicaset.controller import changes_what_a_replicaset_sees as matters
+
+    pod = {"metadata": {"name": "web-1", "labels": {"app": "web"}, "ownerReferences": [{"uid": "rs", "controller": True}]},
+           "spec": {}, "status": {"phase": "Pending"}}
+    bound = copy.deepcopy(pod)
+    bound["spec"]["nodeName"] = "node-1"
+    assert not matters(pod, bound)
+    creating = copy.deepcopy(bound)
+    creating["status"]["containerStatuses"] = [{"name": "app", "restartCount": 0, "state": {"waiting": {}}}]
+    assert not matters(bound, creating)
+    ready = copy.deepcopy(creating)
+    ready["status"].update(phase="Running", conditions=[{"type": "Ready", "status": "True"}])
+    assert matters(creating, ready)
+    relabelled = copy.deepcopy(ready)
+    relabelled["metadata"]["labels"] = {"app": "other"}
+    assert matters(ready, relabelled)
+    restarted = copy.deepcopy(ready)
+    restarted["status"]["containerStatuses"][0]["restartCount"] = 1
+    assert matters(ready, restarted)
