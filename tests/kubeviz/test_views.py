@@ -110,3 +110,19 @@ def test_step_runs_the_next_scheduled_pass(client, superuser, monkeypatch):
     assert ran == ["first"] and clock.now() == pytest.approx(start + 7.5)
     client.post("/dashboard/clock/step")
     assert ran == ["first", "second"] and clock.now() == pytest.approx(start + 20)
+
+
+def test_the_speed_menu_offers_0_25x_to_50x_by_plain_numbers(client, superuser, monkeypatch):
+    from controllers.clock import SimClock
+    from kubeviz.live import sources
+
+    clock = SimClock(speed=10)
+    monkeypatch.setattr(sources, "clock", lambda: clock)
+    client.force_login(superuser)
+    body = client.get("/").content.decode()
+    for value in ("0.25", "0.5", "1", "2", "5", "10", "50"):
+        assert f'<option value="{value}"' in body, value
+    assert '<option value="10" selected>10×</option>' in body and 'data-clock-speed="10"' in body
+    assert client.post("/dashboard/clock/speed", {"value": "50"}).status_code == 200 and clock.speed == 50
+    body = client.post("/dashboard/clock/pause").content.decode()
+    assert 'data-clock-paused="true"' in body and "paused · 50×" in body
