@@ -83,7 +83,7 @@ def _seen(pod: Obj) -> tuple:
     ready = get_condition(pod, "Ready") or {}
     return (m.get("labels"), m.get("ownerReferences"), m.get("deletionTimestamp"), status.get("phase"),
             ready.get("status"), ready.get("lastTransitionTime"),
-            [c.get("restartCount") for c in status.get("containerStatuses") or ()])
+            sum(c.get("restartCount", 0) for c in status.get("containerStatuses") or ()))
 
 
 def changes_what_a_replicaset_sees(old: Obj, new: Obj) -> bool:
