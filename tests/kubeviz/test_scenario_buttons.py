@@ -129,6 +129,15 @@ def test_the_scenario_command_does_what_the_buttons_do(live_api, admin_client):
     admin_client.create(r.PODS, pod("p2", "node-a"))
     assert "pod/p2 deleted" in run("delete-pod", "default/p2")
 
+    assert "node/gpu-1 added" in run("add-node", "--name", "gpu-1", "--cpu", "2", "--memory", "4Gi", "--pods", "20",
+                                     "--labels", "accel=gpu,zone=a", "--labels", "disk=ssd",
+                                     "--taints", "gpu=true:NoSchedule", "--taints", "spot:PreferNoSchedule")
+    spec = scenarios.simulated_nodes(admin_client)["gpu-1"]["spec"]
+    assert (spec["cpu"], spec["memory"], spec["pods"]) == ("2", "4Gi", 20)
+    assert spec["labels"] == {"accel": "gpu", "zone": "a", "disk": "ssd"}
+    assert spec["taints"] == [{"key": "gpu", "value": "true", "effect": "NoSchedule"},
+                              {"key": "spot", "effect": "PreferNoSchedule"}]
+
 
 def test_scripts_use_the_same_endpoint_with_a_bearer_token(client, live_api, admin_client):
     """Issue #4: scenarios behind an HTTP endpoint authorised through RBAC like any other request."""

@@ -29,8 +29,8 @@ class Command(BaseCommand):
         parser.add_argument("--cpu", default="4")
         parser.add_argument("--memory", default="8Gi")
         parser.add_argument("--pods", type=int, default=110)
-        parser.add_argument("--labels", default="", help="add-node: k=v,k2=v2")
-        parser.add_argument("--taints", default="", help="add-node: key=value:Effect,…")
+        parser.add_argument("--labels", action="append", default=[], help="add-node: k=v,k2=v2 (may repeat)")
+        parser.add_argument("--taints", action="append", default=[], help="add-node: key=value:Effect,… (may repeat)")
         parser.add_argument("--replicas", default="", help="scale: N, +N or -N")
         parser.add_argument("--image", default="", help="rollout: the new image (default: the next tag)")
 
@@ -50,7 +50,7 @@ class Command(BaseCommand):
             if action == "add-node":
                 name = scenarios.add_node(client, str(options["name"]) or target, str(options["cpu"]),
                                           str(options["memory"]), int(options["pods"]),  # type: ignore[arg-type]
-                                          _labels(str(options["labels"])), _taints(str(options["taints"])))
+                                          _labels(",".join(options["labels"])), _taints(",".join(options["taints"])))  # type: ignore[arg-type]
                 self.stdout.write(f"node/{name} added")
                 return
             if not target:
