@@ -94,8 +94,8 @@ def test_a_viewer_sees_everything_with_a_button_per_action(live_api, admin_clien
     html = async_to_sync(run)()
     assert "Hidden from you" not in html
     assert 'data-node="node-a"' in html and 'data-pod="default/p1"' in html
-    for action in ("kill-node", "revive-node", "partition-node", "heal-node", "remove-node", "cordon", "uncordon",
-                   "drain"):
+    for action in ("kill-node", "revive-node", "partition-node", "heal-node", "slow-node", "remove-node", "cordon",
+                   "uncordon", "drain"):
         assert f'data-scenario="{action}" data-target="node-a"' in html, action
     for action in ("crash-pod", "delete-pod"):
         assert f'data-scenario="{action}" data-target="default/p1"' in html, action
