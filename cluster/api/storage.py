@@ -441,6 +441,8 @@ class WatchStream:
     def _translate(self, events: list[Any]) -> list[WatchEvent]:
         out: list[WatchEvent] = []
         rt, options = self.rt, self.options
+        if options.label_selector is None and options.field_selector is None:
+            return self._translate_unfiltered(events)
         for event in events:
             new = decode(event.kv.value, event.revision) if event.type == "PUT" else None
             old = decode(event.prev_kv.value, event.revision) if event.prev_kv is not None else None
@@ -452,6 +454,19 @@ class WatchStream:
                 out.append(WatchEvent("ADDED", new))  # type: ignore[arg-type]
             elif old_in:
                 out.append(WatchEvent("DELETED", old if new is None else new))  # type: ignore[arg-type]
+            self.revision = event.revision
+        return out
+
+    def _translate_unfiltered(self, events: list[Any]) -> list[WatchEvent]:
+        """Without selectors the previous object is needed only to report a deletion:
+        every informer's watch skips decoding it on each update."""
+        out: list[WatchEvent] = []
+        for event in events:
+            if event.type == "PUT":
+                kind = "MODIFIED" if event.prev_kv is not None else "ADDED"
+                out.append(WatchEvent(kind, decode(event.kv.value, event.revision)))
+            elif event.prev_kv is not None:
+                out.append(WatchEvent("DELETED", decode(event.prev_kv.value, event.revision)))
             self.revision = event.revision
         return out
 
