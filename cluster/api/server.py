@@ -24,7 +24,7 @@ from cluster.store import Store, WatchHub, get_hub, get_store
 from . import bootstrap, discovery, errors, fieldvalidation, managedfields, openapi, patch as patching, protobuf, rbac, requestinfo, subresources, tables
 from .audit import AuditLog, AuditRecord
 from .identity import RequestAttributes, UserInfo
-from .kinds import custom, new_registry
+from .kinds import custom, endpointslices, new_registry
 from .objects import Obj
 from .registry import ResourceType
 from .selectors import SelectorError, check_field_labels, parse_field_selector, parse_label_selector
@@ -317,6 +317,8 @@ class ApiServer:
             raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
         if sub:
             return subresources.handle(self, request, info, rt)
+        if getattr(rt.strategy, "derived_from_endpoints", False):
+            return self._endpoint_slices(query, info, rt)
         if info.verb == "get":
             return ApiResponse(200, self.storage.get(rt, ns, name))
         if info.verb == "list":
@@ -379,6 +381,29 @@ class ApiServer:
             options = delete_options(query, self.body_json(request, optional=True))
             return ApiResponse(200, self.storage.delete_collection(rt, ns, list_options(query, rt), options))
         raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
+
+    def _endpoint_slices(self, query: dict[str, str], info: requestinfo.RequestInfo,
+                         rt: ResourceType) -> ApiResponse:
+        """EndpointSlices, read from the Endpoints they are derived from (never stored)."""
+        if info.verb not in ("get", "list"):
+            raise errors.MethodNotAllowed("the server does not allow this method on the requested resource")
+        options = list_options(query, rt)
+        endpoints_rt = self.registry.get("", "v1", "endpoints")
+        assert endpoints_rt is not None
+        listed = self.storage.list(endpoints_rt, info.namespace, ListOptions())
+        slices = [s for ep in listed["items"] for s in endpointslices.from_endpoints(ep)]
+        if info.verb == "get":
+            for item in slices:
+                if item["metadata"]["name"] == info.name:
+                    return ApiResponse(200, item)
+            raise errors.NotFound.object(rt.plural, rt.group, info.name)
+        items = [s for s in slices
+                 if (options.label_selector is None or options.label_selector.matches(s["metadata"]["labels"]))
+                 and (options.field_selector is None or options.field_selector.matches(
+                     {"metadata.name": s["metadata"]["name"], "metadata.namespace": s["metadata"]["namespace"]}))]
+        return ApiResponse(200, {"kind": rt.list_kind, "apiVersion": rt.api_version,
+                                 "metadata": {"resourceVersion": listed["metadata"]["resourceVersion"]},
+                                 "items": items})
 
     def _delete_custom_resources(self, crd: Obj) -> None:
         """A deleted CRD takes its custom resources with it (apiextensions-apiserver's

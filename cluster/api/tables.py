@@ -479,6 +479,28 @@ def _endpoints(ep: Obj, now: float) -> str:
 
 ENDPOINTS_COLUMNS = [NAME, Column("Endpoints", _endpoints, description="Endpoints of the service"), AGE]
 
+
+def _with_more(items: list[str], limit: int = 3) -> str:
+    """kube-apiserver's listWithMoreString: the first three, "+ N more...", or <unset>."""
+    text = ",".join(items[:limit])
+    if len(items) > limit:
+        return f"{text} + {len(items) - limit} more..."
+    return text or "<unset>"
+
+
+ENDPOINTSLICE_COLUMNS = [
+    NAME,
+    Column("AddressType", lambda o, now: o.get("addressType") or "", description="Type of address carried by this "
+                                                                                 "EndpointSlice."),
+    Column("Ports", lambda o, now: _with_more([str(p.get("port") or p.get("name") or "*")
+                                               for p in _list(o.get("ports"))]),
+           description="Ports of the EndpointSlice"),
+    Column("Endpoints", lambda o, now: _with_more([str(a) for e in _list(o.get("endpoints"))
+                                                   for a in _list(e.get("addresses"))]),
+           description="Endpoints of the EndpointSlice"),
+    AGE,
+]
+
 NAMESPACE_COLUMNS = [
     NAME,
     Column("Status", lambda o, now: _d(o, "status", "phase") or "Active",
@@ -586,6 +608,7 @@ BUILTIN_COLUMNS: dict[tuple[str, str], list[Column]] = {
     ("", "Namespace"): NAMESPACE_COLUMNS,
     ("", "Service"): SERVICE_COLUMNS,
     ("", "Endpoints"): ENDPOINTS_COLUMNS,
+    ("discovery.k8s.io", "EndpointSlice"): ENDPOINTSLICE_COLUMNS,
     ("", "Event"): EVENT_COLUMNS,
     ("", "ConfigMap"): CONFIGMAP_COLUMNS,
     ("", "Secret"): SECRET_COLUMNS,

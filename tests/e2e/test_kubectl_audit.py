@@ -139,3 +139,16 @@ def test_applying_a_kind_the_server_does_not_serve_says_so_like_a_real_cluster(k
     assert result.stderr == (f'error: resource mapping not found for name: "w" namespace: "{NS}" from "{path}": '
                              'no matches for kind "Widget" in version "audit.example.com/v1"\n'
                              "ensure CRDs are installed first\n")
+
+
+def test_describe_service_lists_its_endpoints_from_endpoint_slices(kubectl):
+    import re
+
+    kubectl("create", "deployment", "sliced", "--image=nginx:1.27", "--replicas=2", "--port=80", "-n", NS)
+    kubectl("expose", "deployment", "sliced", "--port=80", "-n", NS)
+    kubectl("wait", "--for=condition=Available", "deploy/sliced", "-n", NS, "--timeout=60s")
+    kubectl.wait_for(lambda: len(re.findall(r"\d+\.\d+\.\d+\.\d+:80", kubectl.out(
+        "describe", "service", "sliced", "-n", NS))) == 2)
+    listed = kubectl.out("get", "endpointslices", "-n", NS, "-l", "kubernetes.io/service-name=sliced")
+    assert listed.splitlines()[0].split() == ["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"]
+    assert re.search(r"^sliced-\w{5}\s+IPv4\s+80\s+\d+\.\d+\.\d+\.\d+,\d+\.\d+\.\d+\.\d+\s", listed, re.M)

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from ..registry import Registry, ResourceType
-from . import apps, authorization, control, core, custom
+from . import apps, authorization, control, core, custom, endpointslices
 
 
 def builtin_types() -> list[ResourceType]:
-    return core.types() + apps.types() + control.types() + custom.types() + authorization.types()
+    return (core.types() + apps.types() + control.types() + custom.types() + authorization.types()
+            + endpointslices.types())
 
 
 def new_registry() -> Registry:

@@ -282,3 +282,32 @@ def test_logs_previous_needs_a_terminated_instance_and_limit_bytes_cuts(api, adm
     previous = api.handle(ApiRequest("GET", path, admin, query={"previous": "true"}))
     assert previous.code == 400 and previous.body["message"] == 'previous terminated container "c" in pod "p" not found'
     assert api.handle(ApiRequest("GET", path, admin, query={"limitBytes": "5"})).body == "first"
+
+
+def test_endpoint_slices_are_derived_from_endpoints_for_kubectl_describe_service(api, admin_client):
+    from cluster.api.identity import UserInfo
+    from cluster.api.server import ApiRequest
+    from cluster.client import StatusError
+    from cluster.client.resources import ENDPOINTS, Resource
+
+    admin_client.create(ENDPOINTS, {"metadata": {"name": "web", "labels": {"app": "web"}}, "subsets": [{
+        "addresses": [{"ip": "10.244.1.2", "nodeName": "node-1"}], "notReadyAddresses": [{"ip": "10.244.2.3"}],
+        "ports": [{"name": "http", "port": 80, "protocol": "TCP"}]}]}, "default")
+    slices = Resource("discovery.k8s.io", "v1", "endpointslices")
+    listed = admin_client.list(slices, "default", label_selector="kubernetes.io/service-name=web")
+    [item] = listed["items"]
+    assert item["metadata"]["name"].startswith("web-") and item["metadata"]["labels"]["app"] == "web"
+    assert item["addressType"] == "IPv4" and item["ports"] == [{"name": "http", "port": 80, "protocol": "TCP"}]
+    assert [(e["addresses"], e["conditions"]["ready"]) for e in item["endpoints"]] == [
+        (["10.244.1.2"], True), (["10.244.2.3"], False)]
+    assert admin_client.get(slices, item["metadata"]["name"], "default") == item
+    assert admin_client.list(slices, "default", label_selector="kubernetes.io/service-name=other")["items"] == []
+    with pytest.raises(StatusError) as refused:
+        admin_client.create(slices, item, "default")
+    assert refused.value.code == 405
+    table = api.handle(ApiRequest("GET", "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices",
+                                  UserInfo("admin", ("system:masters",)),
+                                  accept="application/json;as=Table;v=v1;g=meta.k8s.io"))
+    assert [c["name"] for c in table.body["columnDefinitions"]] == ["Name", "AddressType", "Ports", "Endpoints",
+                                                                    "Age"]
+    assert table.body["rows"][0]["cells"][1:4] == ["IPv4", "80", "10.244.1.2,10.244.2.3"]
