@@ -93,3 +93,21 @@ def test_the_scheduler_panel_shows_one_pods_decision_on_request(live_api, admin_
     assert "<code>default/old</code> → <b>node-a</b>" in one and "default/new-" not in one
     assert "Why <b>node-a</b>: node-a was the only node" in one
     assert "No scheduling decision for <code>default/never</code>" in none
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_quiet_control_loop_says_so_until_a_pass_acts(live_api, superuser, plane):
+    plane.traces.record(trace("nodelifecycle", "node-a", acted=False))
+
+    async def run():
+        comm = communicator(superuser)
+        assert (await comm.connect())[0]
+        snapshot = "".join(await receive_until(comm, 'id="traces"'))
+        plane.traces.record(trace("replicaset", "default/web", acted=True))
+        delta = "".join(await receive_until(comm, 'data-controller="replicaset"'))
+        await comm.disconnect()
+        return snapshot, delta
+
+    snapshot, delta = async_to_sync(run)()
+    assert 'id="traces-empty"' in snapshot and "Every controller is in sync" in snapshot
+    assert '<div id="traces-empty" hx-swap-oob="delete"></div>' in delta
