@@ -5,6 +5,7 @@ the same markup as a string (every value escaped), in microseconds.
 """
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable
 from functools import cache
 from html import escape
@@ -41,7 +42,9 @@ def pod_li(pod: PodView, oob: bool = False, in_tray: bool = False, compact: bool
         title += f" · owner {pod.owner}"
     if pod.restarts:
         title += f" · {pod.restarts} restarts"
-    parts = [f'<li id="{e(pod.id)}" class="pod phase-{e(pod.phase)}"', ' hx-swap-oob="true"' if oob else "",
+    # pods of one owner sit together (sorted by owner) and share an edge colour: grouped by owner
+    owner = f' style="--owner-hue:{zlib.crc32(pod.owner.encode()) % 360}"' if pod.owner and not compact else ""
+    parts = [f'<li id="{e(pod.id)}" class="pod phase-{e(pod.phase)}"{owner}', ' hx-swap-oob="true"' if oob else "",
              f' data-pod="{e(pod.key)}" data-pod-phase="{e(pod.phase)}" data-pod-node="{e(pod.node)}"',
              f' title="{e(title)}">' if compact and pod.node else f' title="{e(title)}"><span class="pod-name">{e(pod.name)}</span>']
     if pod.restarts and not (compact and pod.node):

@@ -47,3 +47,19 @@ def test_a_large_snapshot_is_sent_in_parts_under_the_message_limit(monkeypatch):
     assert all(m.startswith('<div hx-swap-oob="beforeend:#nodes">') for m in messages[1:])
     drawn = "".join(messages).count("data-node=")
     assert drawn == COMPACT_AT + 40
+
+
+def test_pods_of_one_owner_share_an_edge_colour_and_sit_together():
+    import re
+
+    from kubeviz.live.fragments import pods_html
+    from kubeviz.live.model import pod_view
+
+    def pod(name: str, owner: str) -> dict:
+        return {"metadata": {"name": name, "namespace": "default", "ownerReferences": [{"name": owner}]},
+                "spec": {"nodeName": "n"}, "status": {"phase": "Running"}}
+
+    html = pods_html([pod_view(pod("a-1", "rs-a")), pod_view(pod("a-2", "rs-a")), pod_view(pod("b-1", "rs-b"))])
+    hues = re.findall(r'--owner-hue:(\d+)', html)
+    assert len(hues) == 3 and hues[0] == hues[1] != hues[2]
+    assert "--owner-hue" not in pods_html([pod_view(pod("a-1", "rs-a"))], compact=True)  # tiles stay dots
