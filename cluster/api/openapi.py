@@ -75,6 +75,14 @@ _KIND_DESCRIPTIONS = {
 }
 
 
+# A field without ``omitempty`` is required (``kubectl explain`` marks it -required-),
+# as Kubernetes' OpenAPI generator decides — except these, which carry ``+optional``.
+_OPTIONAL = {"Event": ("reportingComponent", "reportingInstance"), "Role": ("rules",), "ClusterRole": ("rules",),
+             "CustomResourceDefinitionStatus": ("acceptedNames", "storedVersions"),
+             "TokenRequestSpec": ("expirationSeconds", "boundObjectRef"),
+             "TypedLocalObjectReference": ("apiGroup",), "TypedObjectReference": ("apiGroup",)}
+
+
 def type_schema(kind: Any) -> Obj:
     """The schema of one field type of the table."""
     if isinstance(kind, dict):
@@ -114,6 +122,10 @@ def builtin_schemas() -> dict[str, Obj]:
                 prop["x-kubernetes-patch-merge-key"] = field["patchMergeKey"]
             properties[field["name"]] = prop
         result: Obj = {"type": "object", "properties": properties}
+        required = [f["name"] for f in schema.fields(name)
+                    if not f.get("omitempty") and f["name"] not in _OPTIONAL.get(name.rsplit(".", 1)[-1], ())]
+        if required:
+            result["required"] = required
         if schema.description(name):
             result["description"] = schema.description(name)
         if name in roots:

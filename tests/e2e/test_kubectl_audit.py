@@ -152,3 +152,9 @@ def test_describe_service_lists_its_endpoints_from_endpoint_slices(kubectl):
     listed = kubectl.out("get", "endpointslices", "-n", NS, "-l", "kubernetes.io/service-name=sliced")
     assert listed.splitlines()[0].split() == ["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"]
     assert re.search(r"^sliced-\w{5}\s+IPv4\s+80\s+\d+\.\d+\.\d+\.\d+,\d+\.\d+\.\d+\.\d+\s", listed, re.M)
+
+
+def test_explain_marks_required_fields(kubectl):
+    explained = kubectl.out("explain", "pod.spec.containers")
+    assert "  name\t<string> -required-\n" in explained
+    assert "  image\t<string>\n" in explained

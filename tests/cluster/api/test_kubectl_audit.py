@@ -311,3 +311,15 @@ def test_endpoint_slices_are_derived_from_endpoints_for_kubectl_describe_service
     assert [c["name"] for c in table.body["columnDefinitions"]] == ["Name", "AddressType", "Ports", "Endpoints",
                                                                     "Age"]
     assert table.body["rows"][0]["cells"][1:4] == ["IPv4", "80", "10.244.1.2,10.244.2.3"]
+
+
+def test_openapi_marks_required_fields_as_the_kubernetes_generator_does():
+    from cluster.api import openapi
+
+    schemas = openapi.builtin_schemas()
+    assert schemas["io.k8s.api.core.v1.Container"]["required"] == ["name"]
+    assert schemas["io.k8s.api.core.v1.ServicePort"]["required"] == ["port"]
+    assert schemas["io.k8s.api.apps.v1.DeploymentSpec"]["required"] == ["selector", "template"]
+    assert schemas["io.k8s.api.core.v1.Event"]["required"] == ["metadata", "involvedObject"]  # reporting* optional
+    assert "required" not in schemas["io.k8s.api.rbac.v1.Role"]
+    assert "required" not in schemas["io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"]
