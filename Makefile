@@ -20,7 +20,8 @@ run: $(STAMP)
 
 # The store suites run a second time on a throwaway PostgreSQL when it is installed.
 PG_SUITES := tests/cluster/test_store.py tests/cluster/test_watch.py tests/cluster/test_store_properties.py \
-	tests/cluster/test_snapshot.py tests/controllers/test_leader_election.py
+	tests/cluster/test_snapshot.py tests/controllers/test_leader_election.py \
+	tests/cluster/test_bench_cluster.py::test_bench_cluster_scale_out_runs_the_control_plane_as_processes
 # The channel layer again on a throwaway Redis (channels-redis) when redis-server is installed.
 REDIS_SUITES := tests/kubeviz/test_channel_layer.py
 

@@ -21,10 +21,12 @@ A phase that runs out of time is reported with what it reached.
 from __future__ import annotations
 
 import math
+import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,7 @@ from cluster.client.http import HttpTransport
 
 from .live import Server, running_server
 from .procs import own_rss_bytes, tree_cpu_seconds, tree_rss_bytes
+from .scaleout import Components
 
 Obj = dict[str, Any]
 NAMESPACE = "bench"
@@ -117,10 +120,10 @@ class Tracker:
 
 
 class RssSampler:
-    """Peak resident memory of the server's process tree, sampled every ``interval``."""
+    """Peak resident memory of the server's processes (summed), sampled every ``interval``."""
 
-    def __init__(self, pid: int, interval: float = 0.5) -> None:
-        self.pid = pid
+    def __init__(self, pids: Callable[[], list[int]], interval: float = 0.5) -> None:
+        self.pids = pids
         self.interval = interval
         self.peak = 0
         self.peak_bench = 0
@@ -135,7 +138,7 @@ class RssSampler:
         self._stop.set()
 
     def sample(self) -> None:
-        self.peak = max(self.peak, tree_rss_bytes(self.pid))
+        self.peak = max(self.peak, sum(tree_rss_bytes(pid) for pid in self.pids()))
         self.peak_bench = max(self.peak_bench, own_rss_bytes())
 
     def _run(self) -> None:
@@ -186,46 +189,77 @@ def deployment_sizes(pods: int) -> list[int]:
 class Phases:
     """Times each phase and turns the server's request total into a rate."""
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: Server, pids: Callable[[], list[int]]) -> None:
         self.server = server
+        self.pids = pids
         self.rates: dict[str, float] = {}
         self.seconds: dict[str, float] = {}
         self.cpu: dict[str, float] = {}  # server CPU seconds: robust to a busy machine, unlike wall time
 
     def run(self, name: str, act: Callable[[], None], done: Callable[[], bool], timeout: float) -> float | None:
-        before, started, cpu = read_metrics(self.server), time.monotonic(), tree_cpu_seconds(self.server.pid)
+        before, started, cpu = read_metrics(self.server), time.monotonic(), self.cpu_seconds()
         act()
         took = wait_until(done, timeout)
         elapsed = time.monotonic() - started
-        self.cpu[name] = round(tree_cpu_seconds(self.server.pid) - cpu, 1)
+        self.cpu[name] = round(self.cpu_seconds() - cpu, 1)
         after = read_metrics(self.server)
         self.seconds[name] = round(elapsed, 2)
         self.rates[name] = round((after["apiserver_request_total"] - before["apiserver_request_total"]) / elapsed, 1)
         return None if took is None else round(elapsed, 2)
+
+    def cpu_seconds(self) -> float:
+        return sum(tree_cpu_seconds(pid) for pid in self.pids())
 
 
 def _file_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.parent.glob(path.name + "*") if p.is_file())
 
 
-def bench(nodes: int = 5000, pods: int = 10_000, timeout: float = 300.0) -> dict[str, Any]:
+def scale_out_database() -> str:
+    """The PostgreSQL a scale-out run uses: ``DATABASE_URL``, which should be a
+    throwaway one (``scripts/with-postgres``): the benchmark fills it."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        raise ValueError("--scale-out needs DATABASE_URL=postgres://… (a throwaway one: "
+                         "scripts/with-postgres scripts/with-redis .venv/bin/python manage.py bench cluster --scale-out)")
+    return url
+
+
+def bench(nodes: int = 5000, pods: int = 10_000, timeout: float = 300.0, scale_out: bool = False,
+          kubelet_processes: int = 2) -> dict[str, Any]:
     from controllers import scenarios
 
+    database_url = scale_out_database() if scale_out else ""
     with tempfile.TemporaryDirectory(prefix="kubeviz-bench-cluster-") as tmp:
         workdir = Path(tmp)
-        args = ("--profile", "realistic", "--speed", "1", "--empty", "--nodes", "0")
-        with running_server(workdir, *args) as server:
+        if scale_out:
+            args: tuple[str, ...] = ("--no-control-plane", "--profile", "realistic", "--speed", "1")
+        else:
+            args = ("--profile", "realistic", "--speed", "1", "--empty", "--nodes", "0")
+        with running_server(workdir, *args, database_url=database_url) as server, \
+                _components(server, workdir, database_url) as components:
             client = ApiClient(HttpTransport(server.url, server.token, timeout=120))
-            rss = RssSampler(server.pid).start()
+
+            def pids() -> list[int]:
+                return [server.pid, *(components.pids() if components else ())]
+
+            rss = RssSampler(pids).start()
             start_metrics = read_metrics(server)
             client.create(r.NAMESPACES, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}})
             node_tracker = Tracker(client, r.NODES, "", node_ready).start()
             lease_tracker = Tracker(client, r.LEASES, "kube-node-lease", lease_held).start()
             pod_tracker = Tracker(client, r.PODS, NAMESPACE, pod_running).start()
-            phases = Phases(server)
+            phases = Phases(server, pids)
+
+            def add_nodes() -> None:
+                if components is not None:
+                    components.start_kubelets(nodes, kubelet_processes)
+                else:
+                    scenarios.add_nodes(client, nodes)
+
             try:
                 nodes_ready_s = phases.run(
-                    "nodes", lambda: scenarios.add_nodes(client, nodes),
+                    "nodes", add_nodes,
                     lambda: node_tracker.count() >= nodes and lease_tracker.count() >= nodes, timeout)
                 nodes_ready = node_tracker.count()
                 renewals_before, renewals_started = lease_tracker.modified, time.monotonic()
@@ -269,7 +303,24 @@ def bench(nodes: int = 5000, pods: int = 10_000, timeout: float = 300.0) -> dict
                                 - start_metrics["kubeviz_store_changes_written_total"]),
         "revisions": int(end_metrics["kubeviz_store_revision"] - start_metrics["kubeviz_store_revision"]),
         "pod_creation": "Deployments through the API (ReplicaSet controller creates the pods)",
+        "mode": (f"scale-out: API server on PostgreSQL{' + Redis' if os.environ.get('REDIS_URL') else ''}, "
+                 f"2 kube-controller-managers, kube-scheduler, {kubelet_processes} kubelet processes"
+                 if scale_out else "one server process on SQLite"),
     }
+
+
+@contextmanager
+def _components(server: Server, workdir: Path, database_url: str) -> Iterator[Components | None]:
+    """Scale-out: the controller managers and the scheduler, started before the clock runs."""
+    if not database_url:
+        yield None
+        return
+    components = Components(server, workdir, database_url)
+    try:
+        components.start_control_plane()
+        yield components
+    finally:
+        components.stop()
 
 
 def _seconds(value: float | None, reached: str) -> str:
@@ -300,6 +351,6 @@ def table(f: dict[str, Any]) -> str:
              for row in rows]
     lines.insert(1, "-" * len(lines[0]))
     lines += ["", f"pods created by: {f['pod_creation']}, {f['deployments']} Deployment(s)",
-              "profile realistic at speed 1 (lease renew 10 s); one server process on SQLite; "
+              f"profile realistic at speed 1 (lease renew 10 s); {f.get('mode', 'one server process on SQLite')}; "
               f"phase timeout {f['timeout_s']:.0f} s"]
     return "\n".join(lines)

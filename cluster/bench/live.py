@@ -1,5 +1,6 @@
-"""A throwaway KubeViz server for benchmarks: its own SQLite file, a free
-loopback port, an admin token; stopped when the benchmark ends."""
+"""A throwaway KubeViz server for benchmarks: its own SQLite file (or the
+PostgreSQL it is given), a free loopback port, an admin token; stopped when
+the benchmark ends."""
 from __future__ import annotations
 
 import os
@@ -31,10 +32,15 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def bench_env(workdir: Path, database_url: str = "") -> dict[str, str]:
+    """The environment of every benchmark process: one database, development settings."""
+    return {**os.environ, "DATABASE_URL": database_url or f"sqlite:///{workdir / 'bench.sqlite3'}",
+            "DJANGO_SETTINGS_MODULE": "kubeviz.settings.dev"}
+
+
 @contextmanager
-def running_server(workdir: Path, *args: str) -> Iterator[Server]:
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
-           "DJANGO_SETTINGS_MODULE": "kubeviz.settings.dev"}
+def running_server(workdir: Path, *args: str, database_url: str = "") -> Iterator[Server]:
+    env = bench_env(workdir, database_url)
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--no-input", "-v0"], env=env, check=True, cwd=ROOT)
     port = _free_port()

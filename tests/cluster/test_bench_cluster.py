@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -24,6 +25,31 @@ def test_bench_cluster_json_has_the_kwok_figures():
     assert figures["pods_left"] == 0
     assert figures["peak_rss_mib"] > 0
     assert set(figures["api_requests_per_s"]) == {"nodes", "pods", "delete"}
+
+
+@pytest.mark.slow
+def test_bench_cluster_scale_out_runs_the_control_plane_as_processes():
+    """Under scripts/with-postgres (make test's second pass): the server on PostgreSQL,
+    two controller managers, a scheduler and two kubelet processes over HTTP."""
+    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        pytest.skip("scale-out needs PostgreSQL: scripts/with-postgres")
+    done = subprocess.run([sys.executable, "manage.py", "bench", "cluster", "--scale-out", "--nodes", "6",
+                           "--pods", "6", "--timeout", "90", "--json"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=400)
+    assert done.returncode == 0, done.stderr[-2000:]
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    assert (figures["nodes_ready"], figures["pods_running"], figures["pods_left"]) == (6, 6, 0)
+    assert figures["mode"].startswith("scale-out: API server on PostgreSQL")
+    assert figures["peak_rss_mib"] > 150  # the server and five more Python processes, summed
+
+
+def test_scale_out_refuses_a_database_that_is_not_postgresql():
+    env = {**os.environ, "DATABASE_URL": "sqlite:////tmp/not-postgres.sqlite3"}
+    done = subprocess.run([sys.executable, "manage.py", "bench", "cluster", "--scale-out"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "--scale-out needs DATABASE_URL=postgres://" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_add_nodes_is_one_write(admin_client):

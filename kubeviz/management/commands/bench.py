@@ -9,7 +9,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 
 def _bench_store(options: dict[str, Any]) -> dict[str, Any]:
@@ -27,7 +27,11 @@ def _bench_api(options: dict[str, Any]) -> dict[str, Any]:
 def _bench_cluster(options: dict[str, Any]) -> dict[str, Any]:
     from cluster.bench.cluster import bench
 
-    return bench(nodes=options["nodes"], pods=options["pods"], timeout=options["timeout"])
+    try:
+        return bench(nodes=options["nodes"], pods=options["pods"], timeout=options["timeout"],
+                     scale_out=options["scale_out"], kubelet_processes=options["kubelet_processes"])
+    except ValueError as error:  # --scale-out without a PostgreSQL
+        raise CommandError(str(error)) from None
 
 
 def _bench_soak(options: dict[str, Any]) -> dict[str, Any]:
@@ -109,6 +113,10 @@ class Command(BaseCommand):
         parser.add_argument("--soak-minutes", type=float, default=0.0, help="dashboard: heap over time under churn")
         parser.add_argument("--nodes", type=int, default=5000, help="cluster, soak, scheduler: simulated nodes")
         parser.add_argument("--timeout", type=float, default=300.0, help="cluster: seconds allowed per phase")
+        parser.add_argument("--scale-out", action="store_true",
+                            help="cluster: the control plane as separate processes on the PostgreSQL of DATABASE_URL")
+        parser.add_argument("--kubelet-processes", type=int, default=2,
+                            help="cluster --scale-out: kubelet processes sharing the nodes")
         parser.add_argument("--minutes", type=float, default=60.0,
                             help="soak: how long to run (--samples: RSS and store size samples)")
 
