@@ -10,6 +10,7 @@ import json
 import os
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 pytestmark = pytest.mark.e2e
 
@@ -131,7 +132,7 @@ def test_kill_a_node_and_watch_its_pods_move(browser, live_cluster):
     page = _login(browser, live_cluster, ADMIN)
     try:
         page.wait_for_selector('[data-node="node-1"] [data-pod]', timeout=10_000)
-    except Exception:
+    except PlaywrightTimeout:
         page.close()
         pytest.skip("the control plane does not run in runcluster yet: no demo nodes with pods")
     web = "[data-pod^='default/web-']"
