@@ -48,6 +48,8 @@ def read(obj: Obj, name: str) -> Any:
     spec = obj.get("spec") or {}
     if name == "replicas":
         return spec.get("replicas", 1)
+    if name in ("workers", "epochs"):  # a TrainingJob's
+        return spec.get(name, "")
     if name == "image":
         containers = _containers(obj)
         return containers[0].get("image", "") if containers else spec.get("image", "")
@@ -57,6 +59,8 @@ def read(obj: Obj, name: str) -> Any:
         selector = spec.get("selector") or {}
         return selector.get("matchLabels", selector) if isinstance(selector, dict) else {}
     if name in ("cpu", "memory"):
+        if not _containers(obj) and isinstance(spec.get("resources"), dict):  # a TrainingJob's, per worker
+            return spec["resources"].get(name, "")
         return _requests(obj).get(name, "")
     raise KeyError(name)
 
@@ -65,6 +69,11 @@ def write(obj: Obj, name: str, value: Any) -> None:
     spec = obj.setdefault("spec", {})
     if name == "replicas":
         spec["replicas"] = value
+    elif name in ("workers", "epochs"):
+        if value is None:
+            spec.pop(name, None)
+        else:
+            spec[name] = value
     elif name == "image":
         containers = _containers(obj)
         if containers:
@@ -80,7 +89,13 @@ def write(obj: Obj, name: str, value: Any) -> None:
             spec["selector"] = value  # a Service's selector is a plain map
     elif name in ("cpu", "memory"):
         containers = _containers(obj)
-        if containers:
+        if not containers and "template" not in spec:  # a TrainingJob: spec.resources, per worker
+            resources = spec.setdefault("resources", {})
+            if value:
+                resources[name] = value
+            else:
+                resources.pop(name, None)
+        elif containers:
             requests = containers[0].setdefault("resources", {}).setdefault("requests", {})
             if value:
                 requests[name] = value
@@ -91,6 +106,10 @@ def write(obj: Obj, name: str, value: Any) -> None:
 # the API server's field paths → the form field that shows the message
 _CAUSES = [
     (re.compile(r"^spec\.replicas"), "replicas"),
+    (re.compile(r"^spec\.workers"), "workers"),
+    (re.compile(r"^spec\.epochs"), "epochs"),
+    (re.compile(r"^spec\.resources\.cpu"), "cpu"),
+    (re.compile(r"^spec\.resources\.memory"), "memory"),
     (re.compile(r"containers\[\d+\]\.image"), "image"),
     (re.compile(r"^spec\.image"), "image"),
     (re.compile(r"^metadata\.labels"), "labels"),

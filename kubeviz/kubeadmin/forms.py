@@ -10,6 +10,9 @@ from .fields import PairsField
 
 FIELD_FACTORIES = {
     "replicas": lambda: forms.IntegerField(required=False, help_text="spec.replicas: how many pods you want"),
+    "workers": lambda: forms.IntegerField(required=False, min_value=1,
+                                          help_text="spec.workers: the gang of pods that train together"),
+    "epochs": lambda: forms.IntegerField(required=False, min_value=1, help_text="spec.epochs: how long to train"),
     "image": lambda: forms.CharField(required=False, help_text="the first container's image: a new one rolls out"),
     "labels": lambda: PairsField(required=False, help_text="metadata.labels, as key=value, key=value"),
     "selector": lambda: PairsField(required=False, help_text="the label selector (matchLabels), key=value"),

@@ -23,7 +23,7 @@ KINDS: dict[str, Kind] = {k.slug: k for k in (
     Kind("services", "Services", r.SERVICES, ("labels", "selector")),
     Kind("namespaces", "Namespaces", r.NAMESPACES),
     Kind("nodes", "Nodes", r.NODES),
-    Kind("trainingjobs", "TrainingJobs", r.TRAININGJOBS, ("labels", "image")),
+    Kind("trainingjobs", "TrainingJobs", r.TRAININGJOBS, ("workers", "epochs", "labels", "image", "cpu", "memory")),
     Kind("roles", "Roles", r.ROLES),
     Kind("rolebindings", "RoleBindings", r.ROLEBINDINGS),
     Kind("clusterroles", "ClusterRoles", r.CLUSTERROLES),

@@ -99,3 +99,22 @@ def test_the_django_admin_index_leads_to_every_resource(client, superuser):
     for slug, kind in KINDS.items():
         assert f'href="/admin/kube/{slug}/" data-admin-kind="{slug}">{kind.title}</a>' in body, slug
         assert f'href="/admin/kube/{slug}/new/"' in body, slug
+
+
+def test_a_trainingjobs_workers_epochs_and_per_worker_resources_have_fields(client, superuser, live_api, admin_client):
+    from controllers.training.controller import ensure_crd
+
+    ensure_crd(admin_client)
+    admin_client.create(r.TRAININGJOBS, {
+        "apiVersion": "kubeviz.io/v1alpha1", "kind": "TrainingJob", "metadata": {"name": "mnist", "namespace": "default"},
+        "spec": {"workers": 2, "epochs": 10, "secondsPerEpoch": 3, "checkpointEvery": 5,
+                 "resources": {"cpu": "250m", "memory": "256Mi"}}}, "default")
+    client.force_login(superuser)
+    url = "/admin/kube/trainingjobs/default/mnist/"
+    data = _form(client, url)
+    assert (data["workers"], data["epochs"], data["cpu"], data["memory"]) == (2, 10, "250m", "256Mi")
+    response = client.post(url, data | {"workers": "3", "epochs": "20", "cpu": "500m"})
+    assert response.status_code == 302, response.content
+    spec = admin_client.get(r.TRAININGJOBS, "mnist", "default")["spec"]
+    assert (spec["workers"], spec["epochs"], spec["resources"]) == (3, 20, {"cpu": "500m", "memory": "256Mi"})
+    assert "template" not in spec and "containers" not in spec
