@@ -1,10 +1,11 @@
 """The dashboard's websocket: a snapshot on connect, then coalesced deltas.
 
 On connect the consumer lists nodes, pods and events (viewers see everything:
-the dashboard reads as itself; actions go as the logged-in user), renders every live region with the revision it reflects and
-opens watches from there. Changes mark keys dirty; at most once per
-``FLUSH_INTERVAL`` seconds whatever is dirty is rendered once and sent as one
-message of out-of-band swaps — a thousand changes in a burst are one repaint.
+the dashboard reads as itself; actions go as the logged-in user), renders
+every live region with the revision it reflects and opens watches from there.
+Changes mark keys dirty; at most once per ``FLUSH_INTERVAL`` seconds whatever
+is dirty is rendered once and sent as one message of out-of-band swaps — a
+thousand changes in a burst are one repaint.
 A watch that ends (compaction, a restart) closes the socket; the ws extension
 reconnects and the new connection starts with a fresh snapshot.
 """
