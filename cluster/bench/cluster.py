@@ -41,6 +41,7 @@ from .procs import own_rss_bytes, tree_cpu_seconds, tree_rss_bytes
 from .scaleout import Components
 
 Obj = dict[str, Any]
+PROBE_LABEL = "kubeviz.io/bench-probe"
 NAMESPACE = "bench"
 PER_DEPLOYMENT = 1000
 MIB = 1024 * 1024
@@ -55,6 +56,11 @@ def node_ready(node: Obj) -> bool:
 
 def pod_running(pod: Obj) -> bool:
     return (pod.get("status") or {}).get("phase") == "Running"
+
+
+def is_probe(obj: Obj) -> bool:
+    """The dashboard probe's Node (``--dashboard``) is not one of the benchmark's."""
+    return PROBE_LABEL in ((obj.get("metadata") or {}).get("labels") or {})
 
 
 def lease_held(lease: Obj) -> bool:
@@ -157,12 +163,16 @@ def read_metrics(server: Server) -> dict[str, float]:
     return figures
 
 
-def wait_until(done: Callable[[], bool], timeout: float, poll: float = 0.2) -> float | None:
-    """Seconds until ``done()``, or None when ``timeout`` passed first."""
+def wait_until(done: Callable[[], bool], timeout: float, poll: float = 0.2,
+               tick: Callable[[], None] | None = None) -> float | None:
+    """Seconds until ``done()``, or None when ``timeout`` passed first; ``tick``
+    runs on every poll (the dashboard's latency samples)."""
     started = time.monotonic()
     while not done():
         if time.monotonic() - started > timeout:
             return None
+        if tick is not None:
+            tick()
         time.sleep(poll)
     return time.monotonic() - started
 
@@ -189,17 +199,20 @@ def deployment_sizes(pods: int) -> list[int]:
 class Phases:
     """Times each phase and turns the server's request total into a rate."""
 
-    def __init__(self, server: Server, pids: Callable[[], list[int]]) -> None:
+    def __init__(self, server: Server, pids: Callable[[], list[int]], dashboard: Any = None) -> None:
         self.server = server
         self.pids = pids
+        self.dashboard = dashboard  # a DashboardWatcher sampling latency as the phases run
         self.rates: dict[str, float] = {}
         self.seconds: dict[str, float] = {}
         self.cpu: dict[str, float] = {}  # server CPU seconds: robust to a busy machine, unlike wall time
 
     def run(self, name: str, act: Callable[[], None], done: Callable[[], bool], timeout: float) -> float | None:
         before, started, cpu = read_metrics(self.server), time.monotonic(), self.cpu_seconds()
+        if self.dashboard is not None:
+            self.dashboard.phase = name
         act()
-        took = wait_until(done, timeout)
+        took = wait_until(done, timeout, tick=self.dashboard.tick if self.dashboard is not None else None)
         elapsed = time.monotonic() - started
         self.cpu[name] = round(self.cpu_seconds() - cpu, 1)
         after = read_metrics(self.server)
@@ -226,7 +239,7 @@ def scale_out_database() -> str:
 
 
 def bench(nodes: int = 5000, pods: int = 10_000, timeout: float = 300.0, scale_out: bool = False,
-          kubelet_processes: int = 2) -> dict[str, Any]:
+          kubelet_processes: int = 2, dashboard: bool = False) -> dict[str, Any]:
     from controllers import scenarios
 
     database_url = scale_out_database() if scale_out else ""
@@ -237,7 +250,8 @@ def bench(nodes: int = 5000, pods: int = 10_000, timeout: float = 300.0, scale_o
         else:
             args = ("--profile", "realistic", "--speed", "1", "--empty", "--nodes", "0")
         with running_server(workdir, *args, database_url=database_url) as server, \
-                _components(server, workdir, database_url) as components:
+                _components(server, workdir, database_url) as components, \
+                _dashboard(server, workdir, database_url, dashboard) as watcher:
             client = ApiClient(HttpTransport(server.url, server.token, timeout=120))
 
             def pids() -> list[int]:
@@ -246,10 +260,10 @@ def bench(nodes: int = 5000, pods: int = 10_000, timeout: float = 300.0, scale_o
             rss = RssSampler(pids).start()
             start_metrics = read_metrics(server)
             client.create(r.NAMESPACES, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}})
-            node_tracker = Tracker(client, r.NODES, "", node_ready).start()
+            node_tracker = Tracker(client, r.NODES, "", lambda n: node_ready(n) and not is_probe(n)).start()
             lease_tracker = Tracker(client, r.LEASES, "kube-node-lease", lease_held).start()
             pod_tracker = Tracker(client, r.PODS, NAMESPACE, pod_running).start()
-            phases = Phases(server, pids)
+            phases = Phases(server, pids, watcher)
 
             def add_nodes() -> None:
                 if components is not None:
@@ -286,6 +300,7 @@ def bench(nodes: int = 5000, pods: int = 10_000, timeout: float = 300.0, scale_o
                 for stopper in (node_tracker, lease_tracker, pod_tracker, rss):
                     stopper.stop()
             store_file = _file_size(workdir / "bench.sqlite3")
+            watched = watcher.figures() if watcher is not None else {}
     return {
         "nodes": nodes, "pods": pods, "deployments": len(sizes), "timeout_s": timeout,
         "nodes_ready_s": nodes_ready_s, "nodes_ready": nodes_ready,
@@ -303,10 +318,23 @@ def bench(nodes: int = 5000, pods: int = 10_000, timeout: float = 300.0, scale_o
                                 - start_metrics["kubeviz_store_changes_written_total"]),
         "revisions": int(end_metrics["kubeviz_store_revision"] - start_metrics["kubeviz_store_revision"]),
         "pod_creation": "Deployments through the API (ReplicaSet controller creates the pods)",
+        **watched,
         "mode": (f"scale-out: API server on PostgreSQL{' + Redis' if os.environ.get('REDIS_URL') else ''}, "
                  f"2 kube-controller-managers, kube-scheduler, {kubelet_processes} kubelet processes"
                  if scale_out else "one server process on SQLite"),
     }
+
+
+@contextmanager
+def _dashboard(server: Server, workdir: Path, database_url: str, wanted: bool) -> Iterator[Any]:
+    """``--dashboard``: the live page open in Chromium through every phase."""
+    if not wanted:
+        yield None
+        return
+    from kubeviz.bench.dashboard import DashboardWatcher
+
+    with DashboardWatcher(server, workdir, database_url) as watcher:
+        yield watcher
 
 
 @contextmanager
@@ -343,6 +371,9 @@ def table(f: dict[str, Any]) -> str:
         ("server CPU s: nodes / pods / delete",
          " / ".join(f"{f['server_cpu_s'].get(p, 0):,.1f}" for p in ("nodes", "pods", "delete")), ""),
         ("lease renewals/s (pods phase)", f"{f['lease_renewals_per_s']:,.0f}", f"{f['nodes'] / 10:,.0f} expected"),
+        *([("dashboard update p95 (ms): nodes / pods / delete",
+            " / ".join(f"{f['dashboard_p95_ms_by_phase'].get(p, float('nan')):,.0f}" for p in ("nodes", "pods", "delete")),
+            "<= 1000")] if f.get("dashboard_samples") else []),
         ("store size (MiB, db / files)", f"{f['store_db_mib']:,.1f} / {f['store_files_mib']:,.1f}", ""),
         ("CDC rows written / revisions", f"{f['cdc_rows_written']:,} / {f['revisions']:,}", ""),
     ]

@@ -16,7 +16,6 @@ written straight through the API, so only the benchmark changes anything.
 """
 from __future__ import annotations
 
-import os
 import random
 import statistics
 import subprocess
@@ -28,7 +27,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from cluster.bench.live import ROOT, Server, running_server
+from cluster.bench.cluster import PROBE_LABEL
+from cluster.bench.live import ROOT, Server, bench_env, running_server
 from cluster.client import ApiClient, StatusError
 from cluster.client import resources as r
 from cluster.client.http import HttpTransport
@@ -105,9 +105,8 @@ def populate(server: Server, nodes: int, pods: int, workers: int = 16) -> None:
         list(pool.map(make_pod, range(max(pods, 1))))
 
 
-def _create_login(workdir: Path) -> None:
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
-           "DJANGO_SETTINGS_MODULE": "kubeviz.settings.dev"}
+def _create_login(workdir: Path, database_url: str = "") -> None:
+    env = bench_env(workdir, database_url)
     script = ("from django.contrib.auth import get_user_model; "
               f"get_user_model().objects.create_superuser({USER!r}, '', {PASSWORD!r})")
     subprocess.run([sys.executable, str(ROOT / "manage.py"), "shell", "-c", script], env=env, check=True, cwd=ROOT)
@@ -177,6 +176,70 @@ class Probe:
             out.append(self.once())
             time.sleep(pause)
         return out
+
+
+PROBE_NODE = "bench-probe-node"
+
+
+class DashboardWatcher:
+    """The dashboard open in Chromium beside another benchmark (``bench cluster
+    --dashboard``), sampling its update latency as the cluster works.
+
+    The probe is a pod of its own on a Node no kubelet runs (both labelled
+    ``kubeviz.io/bench-probe``, the pod tolerating the node going NotReady), so
+    only the probe writes it; a sample is one status write → the page shows it.
+    """
+
+    def __init__(self, server: Server, workdir: Path, database_url: str = "", every: float = 2.0) -> None:
+        self.server, self.workdir, self.database_url, self.every = server, workdir, database_url, every
+        self.samples: dict[str, list[float]] = {}
+        self.phase = "idle"
+        self._last = 0.0
+
+    def __enter__(self) -> "DashboardWatcher":
+        from playwright.sync_api import sync_playwright
+
+        _create_login(self.workdir, self.database_url)
+        client = _client(self.server)
+        node = _node(PROBE_NODE)
+        node["metadata"]["labels"] = {PROBE_LABEL: "true"}
+        node["spec"]["taints"] = [{"key": PROBE_LABEL, "value": "true", "effect": "NoSchedule"}]  # no bench pods here
+        client.create(r.NODES, node)
+        pod = _pod(PROBE, PROBE_NODE)
+        pod["metadata"]["labels"] = {PROBE_LABEL: "true"}
+        pod["spec"]["tolerations"] = [{"key": key, "operator": "Exists", "effect": "NoExecute"} for key in
+                                      ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable")]
+        _set_status(client, PROBE, 0, client.create(r.PODS, pod, "default"))
+        self._playwright = sync_playwright().start()
+        self._browser = self._playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = self._browser.new_page()
+        page.set_default_timeout(120_000)
+        page.goto(self.server.url + "/accounts/login/")
+        page.fill("input[name=username]", USER)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_selector("#connection.live")
+        page.wait_for_selector(f'[data-pod="default/{PROBE}"]')
+        self.probe = Probe(page, client)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._browser.close()
+        self._playwright.stop()
+
+    def tick(self) -> None:
+        """Take a sample when ``every`` seconds have passed since the last one."""
+        if time.monotonic() - self._last < self.every:
+            return
+        self.samples.setdefault(self.phase, []).append(self.probe.once())
+        self._last = time.monotonic()
+
+    def figures(self) -> dict[str, Any]:
+        every = [ms for samples in self.samples.values() for ms in samples]
+        return {"dashboard_p95_ms": round(_percentile(every, 0.95), 1) if every else None,
+                "dashboard_samples": len(every),
+                "dashboard_p95_ms_by_phase": {phase: round(_percentile(samples, 0.95), 1)
+                                              for phase, samples in self.samples.items()}}
 
 
 def _heap_mib(cdp: Any) -> float:

@@ -16,7 +16,8 @@ KEYS = {"nodes_ready_s", "pods_running_s", "pods_deleted_s", "peak_rss_mib", "ap
 @pytest.mark.slow
 def test_bench_cluster_json_has_the_kwok_figures():
     done = subprocess.run([sys.executable, "manage.py", "bench", "cluster", "--nodes", "20", "--pods", "40",
-                           "--timeout", "40", "--json"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+                           "--timeout", "40", "--dashboard", "--json"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr[-2000:]
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     assert KEYS <= figures.keys()
@@ -25,6 +26,10 @@ def test_bench_cluster_json_has_the_kwok_figures():
     assert figures["pods_left"] == 0
     assert figures["peak_rss_mib"] > 0
     assert set(figures["api_requests_per_s"]) == {"nodes", "pods", "delete"}
+    # --dashboard: the page was open throughout and its updates were timed in every phase
+    assert figures["dashboard_samples"] >= 3
+    assert set(figures["dashboard_p95_ms_by_phase"]) == {"nodes", "pods", "delete"}
+    assert 0 < figures["dashboard_p95_ms"] < 60_000
 
 
 @pytest.mark.slow

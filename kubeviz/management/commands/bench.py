@@ -29,7 +29,8 @@ def _bench_cluster(options: dict[str, Any]) -> dict[str, Any]:
 
     try:
         return bench(nodes=options["nodes"], pods=options["pods"], timeout=options["timeout"],
-                     scale_out=options["scale_out"], kubelet_processes=options["kubelet_processes"])
+                     scale_out=options["scale_out"], kubelet_processes=options["kubelet_processes"],
+                     dashboard=options["dashboard"])
     except ValueError as error:  # --scale-out without a PostgreSQL
         raise CommandError(str(error)) from None
 
@@ -115,6 +116,8 @@ class Command(BaseCommand):
         parser.add_argument("--timeout", type=float, default=300.0, help="cluster: seconds allowed per phase")
         parser.add_argument("--scale-out", action="store_true",
                             help="cluster: the control plane as separate processes on the PostgreSQL of DATABASE_URL")
+        parser.add_argument("--dashboard", action="store_true",
+                            help="cluster: the dashboard open in Chromium throughout, its update latency sampled")
         parser.add_argument("--kubelet-processes", type=int, default=2,
                             help="cluster --scale-out: kubelet processes sharing the nodes")
         parser.add_argument("--minutes", type=float, default=60.0,
