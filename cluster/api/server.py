@@ -21,7 +21,8 @@ import yaml
 from cluster.quantity import parse_quantity
 from cluster.store import Store, WatchHub, get_hub, get_store
 
-from . import bootstrap, discovery, errors, fieldvalidation, managedfields, openapi, patch as patching, protobuf, rbac, requestinfo, subresources, tables
+from . import (bootstrap, decoding, discovery, errors, fieldvalidation, managedfields, openapi, patch as patching,
+               protobuf, rbac, requestinfo, schema, subresources, tables)
 from .audit import AuditLog, AuditRecord
 from .identity import RequestAttributes, UserInfo
 from .kinds import custom, endpointslices, new_registry
@@ -577,6 +578,16 @@ def _checked(rt: ResourceType, mutate: Callable[[Obj], Obj]) -> Callable[[Obj], 
         result = mutate(obj)
         if not isinstance(result, dict) or not isinstance(result.get("metadata", {}), dict):
             raise errors.BadRequest("the patch did not produce an object")
+        root = schema.root_for(rt.group, rt.version, rt.kind)
+        if root:
+            try:
+                decoding.check(result, root)
+            except decoding.TypeMismatch as error:
+                # kube-apiserver's patcher: the patched object does not decode → 422 on "patch".
+                value = json.dumps(json.dumps(result, separators=(",", ":")))
+                raise errors.Invalid(f' "" is invalid: patch: Invalid value: {value}: {error}', details={
+                    "causes": [{"reason": "FieldValueInvalid", "message": f"Invalid value: {value}: {error}",
+                                "field": "patch"}]}) from None
         return result
     return run
 
@@ -623,6 +634,13 @@ def _check_shape(obj: Obj, rt: ResourceType) -> None:
         raise _cannot_handle(rt, metadata["finalizers"], "metadata.finalizers", "[]string")
     if rt.kind in _POD_SPEC_PATHS and rt.group in ("", "apps", "batch"):
         _check_quantities(obj, rt)
+    root = schema.root_for(rt.group, rt.version, rt.kind)
+    if root:
+        try:
+            decoding.check(obj, root)
+        except decoding.TypeMismatch as error:
+            raise errors.BadRequest(
+                f'{rt.kind} in version "{rt.version}" cannot be handled as a {rt.kind}: {error}') from None
 
 
 # Where a kind's pod spec sits: resource quantities there decode into resource.Quantity.

@@ -323,3 +323,51 @@ def test_openapi_marks_required_fields_as_the_kubernetes_generator_does():
     assert schemas["io.k8s.api.core.v1.Event"]["required"] == ["metadata", "involvedObject"]  # reporting* optional
     assert "required" not in schemas["io.k8s.api.rbac.v1.Role"]
     assert "required" not in schemas["io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"]
+
+
+@pytest.mark.parametrize("path, obj, message", [
+    ("/apis/apps/v1/namespaces/default/deployments",
+     {"metadata": {"name": "d"}, "spec": {"replicas": "two", "selector": {"matchLabels": {"a": "b"}}}},
+     'Deployment in version "v1" cannot be handled as a Deployment: json: cannot unmarshal string into Go struct '
+     "field DeploymentSpec.spec.replicas of type int32"),
+    ("/api/v1/namespaces/default/pods",
+     {"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "image": "x",
+                                                          "ports": [{"containerPort": "80"}]}]}},
+     'Pod in version "v1" cannot be handled as a Pod: json: cannot unmarshal string into Go struct field '
+     "ContainerPort.spec.containers.ports.containerPort of type int32"),
+    ("/api/v1/namespaces/default/pods",
+     {"metadata": {"name": "p"}, "spec": {"containers": {"name": "c"}}},
+     'Pod in version "v1" cannot be handled as a Pod: json: cannot unmarshal object into Go struct field '
+     "PodSpec.spec.containers of type []v1.Container"),
+    ("/api/v1/namespaces/default/services",
+     {"metadata": {"name": "s"}, "spec": {"ports": [{"port": 80}], "selector": {"app": 1}}},
+     'Service in version "v1" cannot be handled as a Service: json: cannot unmarshal number into Go struct field '
+     "ServiceSpec.spec.selector of type string"),
+])
+def test_a_field_of_the_wrong_json_type_is_a_decode_error(api, path, obj, message):
+    from cluster.api.identity import UserInfo
+    from cluster.api.server import ApiRequest
+
+    before = api.store.revision()
+    response = api.handle(ApiRequest("POST", path, UserInfo("admin", ("system:masters",)),
+                                     body=json.dumps(obj).encode()))
+    assert (response.code, response.body["reason"], response.body["message"]) == (400, "BadRequest", message)
+    assert api.store.revision() == before
+
+
+def test_a_patch_that_leaves_a_field_of_the_wrong_type_is_invalid_on_patch(api, admin_client):
+    from cluster.client import StatusError
+    from cluster.client.resources import DEPLOYMENTS
+
+    admin_client.create(DEPLOYMENTS, {"metadata": {"name": "d"}, "spec": {
+        "replicas": 1, "selector": {"matchLabels": {"a": "b"}},
+        "template": {"metadata": {"labels": {"a": "b"}}, "spec": {"containers": [{"name": "c", "image": "x"}]}}}},
+        "default")
+    before = api.store.revision()
+    with pytest.raises(StatusError) as refused:
+        admin_client.patch(DEPLOYMENTS, "d", {"spec": {"replicas": "two"}}, "default")
+    assert refused.value.code == 422
+    [cause] = refused.value.status["details"]["causes"]
+    assert cause["field"] == "patch" and cause["message"].endswith(
+        ": json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32")
+    assert api.store.revision() == before
