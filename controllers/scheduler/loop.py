@@ -181,7 +181,8 @@ class Scheduler(LeaderElected):
 
     def _unschedulable(self, pod: Obj, queued: q.QueuedPodInfo, decision: ScheduleDecision, trace: Trace) -> None:
         plugins = {decision.filters[idx] for idx, _ in decision.rejected.values()}
-        message = failed_scheduling_message(decision)
+        # v1.31's wording (our kubelets report v1.31.0): the taint is named, as issue #4 quotes it.
+        message = failed_scheduling_message(decision, legacy_taint_detail=True)
         trace.result, trace.error = "requeue", message
         self.queue.add_unschedulable(queued, plugins)
         self.recorder.warning(pod, "FailedScheduling", message)

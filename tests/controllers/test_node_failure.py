@@ -102,3 +102,18 @@ def test_converged_cluster_reconciles_to_no_actions(api, admin_client):
     acted = [t for t in plane.traces.recent(100000)[before:] if t.actions]
     assert acted == []
     assert admin_client.list(r.PODS, "default")["metadata"]["resourceVersion"] == revision
+
+
+def test_failed_scheduling_event_names_the_taint_as_issue_4_quotes(api, admin_client):
+    plane = make_plane(api)
+    plane.kubelets.kubelets["node-1"].stop()
+    plane.run_for(DEMO.node_monitor_grace_period + 1)  # node-1: Unknown, tainted unreachable
+    big = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "big", "namespace": "default"},
+           "spec": {"containers": [{"name": "app", "image": "nginx:1.27", "resources": {"requests": {"cpu": "64"}}}]}}
+    admin_client.create(r.PODS, big, "default")
+    plane.run_for(1)
+    [event] = [e for e in admin_client.list(r.EVENTS, "default")["items"] if e["reason"] == "FailedScheduling"]
+    assert event["type"] == "Warning" and event["involvedObject"]["name"] == "big"
+    assert event["message"].startswith(
+        "0/3 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/unreachable: }, "
+        "2 Insufficient cpu. preemption: ")
