@@ -34,6 +34,7 @@ from .storage import DeleteOptions, ListOptions, ResourceStorage, WatchStream
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 3 * 1024 * 1024
+SERVICE_ACCOUNT_PREFIX = "system:serviceaccount:"
 PATCH_TYPES = {
     "application/json-patch+json": "json",
     "application/merge-patch+json": "merge",
@@ -268,13 +269,22 @@ class ApiServer:
         ``impersonate`` on that user and each group, as kube-apiserver's filter does."""
         if not request.impersonate_user:
             raise errors.BadRequest("requested impersonation of groups without impersonating a user")
-        wanted = [("users", request.impersonate_user)] + [("groups", g) for g in request.impersonate_groups]
-        for resource, name in wanted:
-            attrs = RequestAttributes("impersonate", "", resource, name=name)
+        # system:serviceaccount:<ns>:<name> is impersonated as that ServiceAccount: RBAC
+        # checks "impersonate serviceaccounts" in its namespace, and its groups come with it.
+        sa_namespace, _, sa_name = request.impersonate_user.removeprefix(SERVICE_ACCOUNT_PREFIX).partition(":")
+        is_service_account = (request.impersonate_user.startswith(SERVICE_ACCOUNT_PREFIX) and sa_namespace
+                              and sa_name and ":" not in sa_name)
+        user_attrs = RequestAttributes("impersonate", "", "serviceaccounts", namespace=sa_namespace, name=sa_name) \
+            if is_service_account else RequestAttributes("impersonate", "", "users", name=request.impersonate_user)
+        wanted = [user_attrs] + [RequestAttributes("impersonate", "", "groups", name=g)
+                                 for g in request.impersonate_groups]
+        for attrs in wanted:
             if not self.authorize(user, attrs).allowed:
                 raise errors.Forbidden(rbac.forbidden_message(user, attrs),
-                                       details={"name": name, "kind": resource})
+                                       details={"name": attrs.name, "kind": attrs.resource})
         groups = [*request.impersonate_groups]
+        if is_service_account and not groups:
+            groups = ["system:serviceaccounts", f"system:serviceaccounts:{sa_namespace}"]
         if request.impersonate_user != "system:anonymous":
             groups.append("system:authenticated")
         return UserInfo(request.impersonate_user, tuple(dict.fromkeys(groups)))

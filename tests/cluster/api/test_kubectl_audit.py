@@ -371,3 +371,35 @@ def test_a_patch_that_leaves_a_field_of_the_wrong_type_is_invalid_on_patch(api, 
     assert cause["field"] == "patch" and cause["message"].endswith(
         ": json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32")
     assert api.store.revision() == before
+
+
+def test_impersonating_a_service_account_brings_its_groups_and_checks_serviceaccounts(api, admin_client):
+    from cluster.api.identity import AUTHENTICATED, UserInfo
+    from cluster.api.server import ApiRequest
+    from cluster.client.resources import CLUSTERROLES, CLUSTERROLEBINDINGS, ROLEBINDINGS
+
+    admin_client.create(ROLEBINDINGS, {"metadata": {"name": "team-view"}, "roleRef": {
+        "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"}, "subjects": [
+        {"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": "system:serviceaccounts:default"}]},
+        "default")
+    admin = UserInfo("admin", ("system:masters", AUTHENTICATED))
+    as_sa = api.handle(ApiRequest("GET", "/api/v1/namespaces/default/pods", admin,
+                                  impersonate_user="system:serviceaccount:default:builder"))
+    assert as_sa.code == 200
+    who = api.handle(ApiRequest("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", admin,
+                                body=b'{"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}',
+                                impersonate_user="system:serviceaccount:default:builder"))
+    assert who.body["status"]["userInfo"]["groups"] == ["system:serviceaccounts", "system:serviceaccounts:default",
+                                                        "system:authenticated"]
+    # Impersonating a service account needs "impersonate serviceaccounts" in its namespace, not "users".
+    admin_client.create(CLUSTERROLES, {"metadata": {"name": "impersonate-users"}, "rules": [
+        {"apiGroups": [""], "resources": ["users"], "verbs": ["impersonate"]}]})
+    admin_client.create(CLUSTERROLEBINDINGS, {"metadata": {"name": "carol-impersonates"}, "roleRef": {
+        "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "impersonate-users"}, "subjects": [
+        {"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": "carol"}]})
+    carol = UserInfo("carol", (AUTHENTICATED,))
+    refused = api.handle(ApiRequest("GET", "/api/v1/namespaces/default/pods", carol,
+                                    impersonate_user="system:serviceaccount:default:builder"))
+    assert refused.code == 403 and refused.body["message"] == (
+        'serviceaccounts "builder" is forbidden: User "carol" cannot impersonate resource "serviceaccounts" in API '
+        'group "" in the namespace "default"')
