@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
+import re
 from typing import Any
 
 from ..registry import ResourceType
@@ -170,7 +172,39 @@ class ServiceStrategy(Strategy):
             if not isinstance(number, int) or not 0 < number < 65536:
                 causes.append((f"spec.ports[{i}].port", f"Invalid value: {number}: must be between 1 and "
                                "65535, inclusive", "FieldValueInvalid"))
+        service_type = spec.get("type")
+        if service_type not in ("ClusterIP", "ExternalName", "LoadBalancer", "NodePort"):
+            causes.append(("spec.type", f"Unsupported value: {json.dumps(service_type)}: supported values: "
+                           '"ClusterIP", "ExternalName", "LoadBalancer", "NodePort"', "FieldValueNotSupported"))
         return causes
+
+
+_CONFIG_KEY = re.compile(r"[-._a-zA-Z0-9]+")
+
+
+def config_key_causes(obj: Obj, *sections: str) -> list[Cause]:
+    """Keys of a ConfigMap's or Secret's data as kube-apiserver's IsConfigMapKey checks them."""
+    causes: list[Cause] = []
+    for section in sections:
+        values = obj.get(section)
+        for key in values if isinstance(values, dict) else ():
+            where, shown = f"{section}[{key}]", f"Invalid value: {json.dumps(key)}: "
+            if len(key) > 253:
+                causes.append((where, shown + "must be no more than 253 characters", "FieldValueInvalid"))
+            if not _CONFIG_KEY.fullmatch(key):
+                causes.append((where, shown + "a valid config key must consist of alphanumeric characters, '-', "
+                               "'_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for "
+                               "validation is '[-._a-zA-Z0-9]+')", "FieldValueInvalid"))
+            if key in (".", ".."):
+                causes.append((where, shown + f"must not be '{key}'", "FieldValueInvalid"))
+            elif key.startswith(".."):
+                causes.append((where, shown + "must not start with '..'", "FieldValueInvalid"))
+    return causes
+
+
+class ConfigMapStrategy(MetaStrategy):
+    def validate(self, obj: Obj) -> list[Cause]:
+        return super().validate(obj) + config_key_causes(obj, "data", "binaryData")
 
 
 def _cluster_ip(namespace: str, name: str) -> str:
@@ -205,7 +239,7 @@ class SecretStrategy(MetaStrategy):
                 data[key] = base64.b64encode(str(value).encode()).decode()
 
     def validate(self, obj: Obj) -> list[Cause]:
-        causes = super().validate(obj)
+        causes = super().validate(obj) + config_key_causes(obj, "data")
         for key, value in (obj.get("data") or {}).items():
             try:
                 base64.b64decode(str(value), validate=True)
@@ -232,7 +266,8 @@ def types() -> list[ResourceType]:
                      categories=("all",), subresources=frozenset({"status"})),
         ResourceType("", "v1", "Endpoints", "endpoints", "endpoints", True, meta, short_names=("ep",)),
         ResourceType("", "v1", "Event", "events", "event", True, EventStrategy(), short_names=("ev",)),
-        ResourceType("", "v1", "ConfigMap", "configmaps", "configmap", True, meta, short_names=("cm",)),
+        ResourceType("", "v1", "ConfigMap", "configmaps", "configmap", True, ConfigMapStrategy(),
+                     short_names=("cm",)),
         ResourceType("", "v1", "Secret", "secrets", "secret", True, SecretStrategy()),
         ResourceType("", "v1", "ServiceAccount", "serviceaccounts", "serviceaccount", True, ServiceAccountStrategy(),
                      short_names=("sa",), subresources=frozenset({"token"})),

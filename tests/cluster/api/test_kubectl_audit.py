@@ -403,3 +403,23 @@ def test_impersonating_a_service_account_brings_its_groups_and_checks_serviceacc
     assert refused.code == 403 and refused.body["message"] == (
         'serviceaccounts "builder" is forbidden: User "carol" cannot impersonate resource "serviceaccounts" in API '
         'group "" in the namespace "default"')
+
+
+@pytest.mark.parametrize("resource, obj, message", [
+    ("configmaps", {"metadata": {"name": "k"}, "data": {"bad key!": "x"}},
+     'ConfigMap "k" is invalid: data[bad key!]: Invalid value: "bad key!": a valid config key must consist of '
+     "alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for "
+     "validation is '[-._a-zA-Z0-9]+')"),
+    ("secrets", {"metadata": {"name": "k"}, "data": {"..x": "eA=="}},
+     'Secret "k" is invalid: data[..x]: Invalid value: "..x": must not start with \'..\''),
+    ("services", {"metadata": {"name": "k"}, "spec": {"type": "Bogus", "ports": [{"port": 80}]}},
+     'Service "k" is invalid: spec.type: Unsupported value: "Bogus": supported values: "ClusterIP", '
+     '"ExternalName", "LoadBalancer", "NodePort"'),
+])
+def test_config_keys_and_service_types_are_validated(admin_client, resource, obj, message):
+    from cluster.client import StatusError
+    from cluster.client.resources import Resource
+
+    with pytest.raises(StatusError) as refused:
+        admin_client.create(Resource("", "v1", resource), obj, "default")
+    assert refused.value.code == 422 and str(refused.value) == message
