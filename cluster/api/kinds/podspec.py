@@ -76,6 +76,15 @@ def validate_pod_spec(spec: Any, path: str) -> list[Cause]:
             seen.add(str(name))
         if not container.get("image"):
             causes.append((f"{where}.image", "Required value", "FieldValueRequired"))
+        policy = container.get("imagePullPolicy")
+        if policy is not None and policy not in ("Always", "IfNotPresent", "Never"):
+            causes.append((f"{where}.imagePullPolicy", f"Unsupported value: {json.dumps(policy)}: supported values: "
+                           '"Always", "IfNotPresent", "Never"', "FieldValueNotSupported"))
+        for j, port in enumerate(container.get("ports") or []):
+            number = port.get("containerPort") if isinstance(port, dict) else None
+            if isinstance(number, int) and not 0 < number < 65536:
+                causes.append((f"{where}.ports[{j}].containerPort", f"Invalid value: {number}: must be between 1 "
+                               "and 65535, inclusive", "FieldValueInvalid"))
         resources = container.get("resources") or {}
         for section in ("requests", "limits"):
             for resource, value in (resources.get(section) or {}).items():

@@ -423,3 +423,17 @@ def test_config_keys_and_service_types_are_validated(admin_client, resource, obj
     with pytest.raises(StatusError) as refused:
         admin_client.create(Resource("", "v1", resource), obj, "default")
     assert refused.value.code == 422 and str(refused.value) == message
+
+
+def test_container_ports_and_pull_policies_are_validated(admin_client):
+    from cluster.client import StatusError
+    from cluster.client.resources import PODS
+
+    with pytest.raises(StatusError) as refused:
+        admin_client.create(PODS, {"metadata": {"name": "p"}, "spec": {"containers": [
+            {"name": "c", "image": "x", "imagePullPolicy": "Sometimes", "ports": [{"containerPort": 70000}]}]}},
+            "default")
+    assert str(refused.value) == (
+        'Pod "p" is invalid: [spec.containers[0].imagePullPolicy: Unsupported value: "Sometimes": supported values: '
+        '"Always", "IfNotPresent", "Never", spec.containers[0].ports[0].containerPort: Invalid value: 70000: '
+        "must be between 1 and 65535, inclusive]")
