@@ -304,6 +304,9 @@ class ApiServer:
         if not decision.allowed:
             raise errors.Forbidden(f'forbidden: User "{request.user.username}" cannot '  # type: ignore[union-attr]
                                    f'{info.verb} path "{request.path}"')
+        if request.path.startswith("/kubeviz/etcd/"):  # snapshot, restore, compaction
+            from . import etcdadmin
+            return etcdadmin.handle(self, request)
         self._refresh_custom_types()
         path = request.path.rstrip("/")
         if path in ("/api", "/apis") and discovery.wants_aggregated(request.accept):

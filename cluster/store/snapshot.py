@@ -117,15 +117,27 @@ def status(path: str | os.PathLike[str]) -> SnapshotInfo:
     return snapshot.info
 
 
-def restore(store: Store, path: str | os.PathLike[str]) -> SnapshotInfo:
+def restore(store: Store, path: str | os.PathLike[str], *, mark_compacted: bool = False) -> SnapshotInfo:
     """Replace the store's whole content with the snapshot, in one transaction.
 
     The file is read and checked completely before the database is touched,
     so a bad file leaves the store as it was.
+
+    ``mark_compacted`` is etcdutl's ``snapshot restore --bump-revision
+    --mark-compacted`` (what etcd advises when restoring under a running
+    kube-apiserver): the revision moves past both the store's and the
+    snapshot's and is marked compacted, so no watcher sees time run backwards —
+    every watch and informer gets "required revision has been compacted" and
+    relists. The store's new revision is ``store.revision()`` afterwards.
     """
     snapshot = _load(os.fspath(path))
+    revision, compact = snapshot.info.revision, snapshot.compact_revision
     with transaction.atomic(using=store.using), connections[store.using].cursor() as cursor:
-        sql.lock_meta(cursor, connections[store.using].vendor)
+        current, _ = sql.lock_meta(cursor, connections[store.using].vendor)
+        if mark_compacted:
+            # +2: a watcher caught up at ``current`` waits from current + 1, and a
+            # watch from the compaction revision itself is still served (as in etcd).
+            revision = compact = max(current, revision) + 2
         cursor.execute("DELETE FROM store_change")
         cursor.execute("DELETE FROM store_kv")
         cursor.execute("DELETE FROM store_lease")
@@ -140,10 +152,10 @@ def restore(store: Store, path: str | os.PathLike[str]) -> SnapshotInfo:
         cursor.executemany(f"INSERT INTO store_lease ({_LEASE_SQL}) VALUES (%s, %s, %s)", snapshot.leases)
         cursor.execute(
             "UPDATE store_meta SET revision = %s, compact_revision = %s WHERE id = 1",
-            [snapshot.info.revision, snapshot.compact_revision],
+            [revision, compact],
         )
     if store.on_commit is not None:
-        store.on_commit(snapshot.info.revision)  # let this process's watch hub look again
+        store.on_commit(revision)  # let this process's watch hub look again
     return snapshot.info
 
 

@@ -100,6 +100,7 @@ class WatchHub:
                 if current < self.revision:
                     self._reset(current)
                     return arrived
+                compacted = compact > self.compact_revision
                 self.compact_revision = compact
                 for event in events:
                     self._events.append(event)
@@ -108,7 +109,9 @@ class WatchHub:
                 self.revision = upto
                 self._trim()
                 self._wake_waiters()
-                self._wake_range_waiters(events)
+                # A compaction (or a restore marked compacted) wakes every range waiter:
+                # one waiting below the new compact revision must hear "compacted" now.
+                self._wake_range_waiters(None if compacted else events)
             if upto >= current:
                 return arrived
 
