@@ -1,6 +1,7 @@
 """Subresources: status, scale, binding, eviction, log, finalize, token."""
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from . import errors
@@ -223,21 +224,27 @@ def _finalize(server: "ApiServer", request: "ApiRequest", info: RequestInfo, rt:
 
 
 def _token(server: "ApiServer", request: "ApiRequest", info: RequestInfo, rt: ResourceType) -> "ApiResponse":
-    """serviceaccounts/token: a TokenRequest answered with a bearer token."""
-    from .authn import issue_token
-    from .identity import service_account_user
+    """serviceaccounts/token: a TokenRequest answered with a bound, expiring token."""
+    from .authn import issue_service_account_token
     from .server import ApiResponse
 
-    server.storage.get(rt, info.namespace, info.name)
+    account = server.storage.get(rt, info.namespace, info.name)
     body = server.body_json(request, optional=True) or {}
-    user = service_account_user(info.namespace, info.name)
-    token = issue_token(user.username, [g for g in user.groups if g != "system:authenticated"])
-    seconds = int(((body.get("spec") or {}) if isinstance(body, dict) else {}).get("expirationSeconds") or 3600)
+    spec = (body.get("spec") or {}) if isinstance(body, dict) else {}
+    seconds = spec.get("expirationSeconds") or 3600
+    if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds < 600:
+        raise errors.Invalid.object("TokenRequest", "authentication.k8s.io", info.name, [(
+            "spec.expirationSeconds", f"Invalid value: {json.dumps(seconds)}: may not specify a duration less "
+            "than 10 minutes", "FieldValueInvalid")])
+    audiences = [str(a) for a in spec.get("audiences") or [] if isinstance(a, str)]
+    token, expires = issue_service_account_token(info.namespace, info.name, account["metadata"].get("uid", ""),
+                                                 seconds, audiences)
     return ApiResponse(201, {
         "kind": "TokenRequest", "apiVersion": "authentication.k8s.io/v1",
         "metadata": {"name": info.name, "namespace": info.namespace, "creationTimestamp": None},
-        "spec": {"audiences": [], "expirationSeconds": seconds},
-        "status": {"token": token, "expirationTimestamp": timestamp(server.now() + seconds)},
+        "spec": {"audiences": audiences or ["https://kubernetes.default.svc.cluster.local"],
+                 "expirationSeconds": seconds, "boundObjectRef": None},
+        "status": {"token": token, "expirationTimestamp": timestamp(expires)},
     })
 
 

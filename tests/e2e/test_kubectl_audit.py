@@ -3,6 +3,7 @@ a token for a new namespace's default ServiceAccount, client-side then server-si
 apply of one manifest, a CRD's schema enforced. Work happens in ``kubectl-audit``."""
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 
@@ -38,8 +39,15 @@ def test_create_token_for_a_new_namespaces_default_service_account(kubectl):
     kubectl("create", "namespace", "kubectl-audit-tokens")
     assert kubectl.out("get", "serviceaccount", "default", "-n", "kubectl-audit-tokens", "-o", "name") == \
         "serviceaccount/default\n"
-    token = kubectl.out("create", "token", "default", "-n", "kubectl-audit-tokens").strip()
-    assert token and "\n" not in token
+    token = kubectl.out("create", "token", "default", "-n", "kubectl-audit-tokens", "--duration=15m").strip()
+    claims = token.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))
+    assert claims["sub"] == "system:serviceaccount:kubectl-audit-tokens:default"
+    assert claims["exp"] - claims["iat"] == 15 * 60
+    short = kubectl("create", "token", "default", "-n", "kubectl-audit-tokens", "--duration=1m", ok=False)
+    assert short.returncode == 1 and short.stderr == (
+        'error: failed to create token: TokenRequest.authentication.k8s.io "default" is invalid: '
+        "spec.expirationSeconds: Invalid value: 60: may not specify a duration less than 10 minutes\n")
 
 
 MANIFEST = f"""\

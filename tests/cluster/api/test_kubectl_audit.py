@@ -437,3 +437,34 @@ def test_container_ports_and_pull_policies_are_validated(admin_client):
         'Pod "p" is invalid: [spec.containers[0].imagePullPolicy: Unsupported value: "Sometimes": supported values: '
         '"Always", "IfNotPresent", "Never", spec.containers[0].ports[0].containerPort: Invalid value: 70000: '
         "must be between 1 and 65535, inclusive]")
+
+
+def test_a_token_request_returns_an_expiring_jwt_for_the_service_account(api, admin_client, monkeypatch):
+    import base64
+    import time as clock
+
+    from cluster.api import authn
+    from cluster.client import StatusError
+    from cluster.client.resources import SERVICEACCOUNTS
+
+    account = admin_client.get(SERVICEACCOUNTS, "default", "default")
+    review = admin_client.create(SERVICEACCOUNTS, {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+                                                   "spec": {"expirationSeconds": 600}}, "default",
+                                 subresource_of="default", subresource="token")
+    token = review["status"]["token"]
+    header, claims, _ = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))
+    assert claims["sub"] == "system:serviceaccount:default:default"
+    assert claims["kubernetes.io"]["serviceaccount"] == {"name": "default", "uid": account["metadata"]["uid"]}
+    assert claims["exp"] - claims["iat"] == 600
+    user = authn.authenticate_token(token)
+    assert user is not None and user.username == "system:serviceaccount:default:default"
+    assert "system:serviceaccounts:default" in user.groups
+    assert authn.authenticate_token(token[:-2] + ("AA" if not token.endswith("AA") else "BB")) is None  # forged
+    later = clock.time() + 601
+    monkeypatch.setattr(authn.time, "time", lambda: later)
+    assert authn.authenticate_token(token) is None  # expired
+    with pytest.raises(StatusError) as refused:
+        admin_client.create(SERVICEACCOUNTS, {"spec": {"expirationSeconds": 60}}, "default",
+                            subresource_of="default", subresource="token")
+    assert refused.value.code == 422 and "may not specify a duration less than 10 minutes" in str(refused.value)
