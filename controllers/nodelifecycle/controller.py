@@ -33,8 +33,22 @@ class NodeLifecycleController(PlanController):
 
     def _on_lease(self, old: Obj | None, new: Obj | None) -> None:
         lease = new or old
-        if lease and lease["metadata"].get("namespace") == NODE_LEASE_NAMESPACE:
-            self.enqueue(lease["metadata"]["name"])
+        if not lease or lease["metadata"].get("namespace") != NODE_LEASE_NAMESPACE:
+            return
+        name = lease["metadata"]["name"]
+        if old is not None and new is not None and self._healthy(name):
+            # A Ready node's renewal changes nothing now; the grace-period timer its last
+            # reconcile set reads the newest renewTime (as kube-controller-manager's periodic
+            # monitor does) — 500 renewals/s at 5,000 nodes need not be 500 reconciles/s.
+            return
+        self.enqueue(name)
+
+    def _healthy(self, name: str) -> bool:
+        node = self.informers["Node"].get(name)
+        if node is None or (node.get("spec") or {}).get("taints"):
+            return False
+        ready = get_condition(node, "Ready")
+        return ready is not None and ready.get("status") == "True"
 
     def _on_pod(self, old: Obj | None, new: Obj | None) -> None:
         # A pod landing on a tainted node may have to go.

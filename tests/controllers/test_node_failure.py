@@ -117,3 +117,23 @@ def test_failed_scheduling_event_names_the_taint_as_issue_4_quotes(api, admin_cl
     assert event["message"].startswith(
         "0/3 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/unreachable: }, "
         "2 Insufficient cpu. preemption: ")
+
+
+def test_a_ready_nodes_lease_renewals_do_not_each_cost_a_reconcile(api, admin_client):
+    plane = make_plane(api)
+    nlc = plane.manager.controllers["nodelifecycle"]
+    reconciled: list[str] = []
+    reconcile = nlc.reconcile
+    nlc.reconcile = lambda key, trace: reconciled.append(key) or reconcile(key, trace)
+    plane.run_for(DEMO.node_lease_renew_interval * 4)  # every node renews four times
+    renewals_per_node = 4
+    # Only the grace-period timers come back to each node (and never more often than renewals).
+    assert 0 < reconciled.count("node-1") < renewals_per_node
+    # A silent node is still noticed at the end of its grace period, and its renewal after
+    # revival is seen at once (it is no longer Ready, so renewals count again).
+    plane.kubelets.kubelets["node-1"].stop()
+    plane.run_for(DEMO.node_monitor_grace_period + 1)
+    assert _ready(admin_client, "node-1") == "Unknown"
+    plane.kubelets.kubelets["node-1"].start()
+    plane.run_for(1)
+    assert _ready(admin_client, "node-1") == "True"
