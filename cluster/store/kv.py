@@ -214,9 +214,9 @@ class Store:
     ) -> TxnResult:
         """One txn at the next revision, inside the caller's database transaction."""
         current, compact = sql.lock_meta(cursor, self._vendor)
-        succeeded = all(self._compare(cursor, c) for c in compares)
-        ops = success if succeeded else failure
         writer = _Writer(cursor, current + 1)
+        succeeded = all(self._compare(writer, c) for c in compares)
+        ops = success if succeeded else failure
         responses: list[OpResult] = []
         for op in ops:
             if isinstance(op, RangeOp):
@@ -244,12 +244,11 @@ class Store:
             transaction.on_commit(lambda: notify(revision), using=self.using)
         return writer.revision
 
-    def _compare(self, cursor: Any, compare: Compare) -> bool:
-        cursor.execute(f"SELECT {_KV_COLUMNS} FROM store_kv WHERE key = %s", [compare.key])
-        row = cursor.fetchone()
-        kv = _kv(row) if row else KeyValue(compare.key)
+    def _compare(self, writer: "_Writer", compare: Compare) -> bool:
+        found = writer.read(compare.key)
+        kv = found or KeyValue(compare.key)
         if compare.target == "value":
-            if row is None:
+            if found is None:
                 return False  # etcd: a value compare on a missing key is false
             actual: bytes | int = kv.value
         else:
@@ -432,15 +431,25 @@ class _Writer:
         self.cursor = cursor
         self.revision = revision
         self.rows: list[list[Any]] = []
+        # Keys read before anything is written (the compares): a guarded update — the
+        # API server's every write — then reads its key once, not twice.
+        self._read: dict[bytes, KeyValue | None] = {}
+
+    def read(self, key: bytes) -> KeyValue | None:
+        """The key as this transaction found it (before its own writes)."""
+        if key not in self._read:
+            self.cursor.execute(f"SELECT {_KV_COLUMNS} FROM store_kv WHERE key = %s", [key])
+            row = self.cursor.fetchone()
+            self._read[key] = _kv(row) if row else None
+        return self._read[key]
 
     @property
     def changed(self) -> bool:
         return bool(self.rows)
 
     def put(self, op: PutOp) -> PutResult:
-        self.cursor.execute(f"SELECT {_KV_COLUMNS} FROM store_kv WHERE key = %s", [op.key])
-        row = self.cursor.fetchone()
-        prev = _kv(row) if row else None
+        # A txn writes a key at most once, so what the compares read is still the key's state.
+        prev = self.read(op.key)
         create = prev.create_revision if prev else self.revision
         version = prev.version + 1 if prev else 1
         self.cursor.execute(
