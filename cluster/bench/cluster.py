@@ -14,9 +14,14 @@ runs the whole control plane. Then, timed one after the other:
    kubelets stop them: ``terminationGracePeriodSeconds: 1``).
 
 The benchmark watches Nodes, Leases and Pods over HTTP like any client, samples
-the resident memory of the server's process tree every half second, and reads
+the resident memory of the server's processes every half second, and reads
 the server's ``/metrics`` between phases (API requests, CDC rows, store size).
 A phase that runs out of time is reported with what it reached.
+
+``--scale-out`` runs the same phases with the control plane as separate
+processes on PostgreSQL (``scaleout.Components``): the nodes phase then starts
+the kubelet processes. ``--dashboard`` keeps the live page open in Chromium
+throughout and samples its update latency (``kubeviz.bench.dashboard``).
 """
 from __future__ import annotations
 
