@@ -252,3 +252,27 @@ def delete_namespace(client: ApiClient, name: str) -> None:
         client.delete(r.NAMESPACES, name)
     except StatusError as error:
         raise ScenarioError(f'namespace "{name}" not found') if error.not_found else error
+
+
+# --- etcd: snapshot, restore, compaction (the API server's /kubeviz/etcd/ endpoint) ----------
+
+ETCD_PATH = "/kubeviz/etcd/"
+
+
+def etcd_snapshot(client: ApiClient) -> Obj:
+    """``etcdctl snapshot save`` through the API server (cluster-admin only): a file under
+    ``var/snapshots/``. Returns its name, path, revision, totalKey, totalSize and sha256."""
+    return client.transport.request("POST", ETCD_PATH + "snapshot", None, {})
+
+
+def etcd_restore(client: ApiClient, name: str = "") -> Obj:
+    """Restore the snapshot ``name`` (default: the newest). The revision moves forward and is
+    compacted, so every watch ends (410) and every informer relists the restored state.
+    Returns the snapshot's description with ``restoredRevision``."""
+    return client.transport.request("POST", ETCD_PATH + "restore", None, {"name": name} if name else {})
+
+
+def etcd_compact(client: ApiClient, revision: int = 0) -> Obj:
+    """``etcdctl compaction REVISION`` (0: the current revision): history below it is gone,
+    and a watch or read from before it gets etcd's "required revision has been compacted"."""
+    return client.transport.request("POST", ETCD_PATH + "compact", None, {"revision": int(revision)})

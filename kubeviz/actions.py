@@ -86,6 +86,31 @@ def _delete_namespace(client: ApiClient, target: str, value: str) -> Any:
     return scenarios.delete_namespace(client, target)
 
 
+def _etcd_snapshot(client: ApiClient, target: str, value: str) -> Any:
+    from controllers import scenarios
+
+    taken = scenarios.etcd_snapshot(client)
+    return f"{taken['name']}: revision {taken['revision']}, {taken['totalKey']} keys, {taken['totalSize']} bytes"
+
+
+def _etcd_restore(client: ApiClient, target: str, value: str) -> Any:
+    from controllers import scenarios
+
+    restored = scenarios.etcd_restore(client, target)
+    return (f"{restored['name']} (revision {restored['revision']}) restored; the store is at revision "
+            f"{restored['restoredRevision']}, compacted there, so every watch relists")
+
+
+def _etcd_compact(client: ApiClient, target: str, value: str) -> Any:
+    from controllers import scenarios
+
+    text = (value or target).strip()
+    if text and not text.isdigit():
+        raise BadTarget(f'"{text}" is not a revision number')
+    compacted = scenarios.etcd_compact(client, int(text or 0))
+    return f"compacted at revision {compacted['compactRevision']}"
+
+
 # data-scenario name -> what the button does; every one calls controllers.scenarios
 SCENARIOS: dict[str, Callable[[ApiClient, str, str], Any]] = {
     "kill-node": _node("kill_node"),
@@ -105,6 +130,9 @@ SCENARIOS: dict[str, Callable[[ApiClient, str, str], Any]] = {
     "scale-down": _scale("-1"),
     "rollout": _rollout,
     "delete-namespace": _delete_namespace,
+    "etcd-snapshot": _etcd_snapshot,
+    "etcd-restore": _etcd_restore,  # target: a snapshot's name (empty: the newest)
+    "etcd-compact": _etcd_compact,  # value (or target): the revision (empty: the current one)
 }
 # the same actions under the names ``manage.py scenario`` and kubectl use
 SCENARIOS |= {"cordon-node": SCENARIOS["cordon"], "uncordon-node": SCENARIOS["uncordon"],

@@ -11,7 +11,8 @@ import json
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 ACTIONS = ("kill-node", "revive-node", "partition-node", "heal-node", "slow-node", "add-node", "remove-node",
-           "crash-pod", "delete-pod", "cordon", "uncordon", "drain", "scale", "rollout", "delete-namespace", "list")
+           "crash-pod", "delete-pod", "cordon", "uncordon", "drain", "scale", "rollout", "delete-namespace",
+           "etcd-snapshot", "etcd-restore", "etcd-compact", "list")
 NODE_ACTIONS = {"kill-node": "killed", "revive-node": "revived", "partition-node": "partitioned",
                 "heal-node": "healed", "slow-node": "slowed", "remove-node": "removed",
                 "cordon": "cordoned", "uncordon": "uncordoned"}
@@ -24,7 +25,8 @@ class Command(BaseCommand):
         parser.add_argument("action", choices=ACTIONS)
         parser.add_argument("target", nargs="?", default="",
                             help="NODE; NAMESPACE/POD for crash-pod and delete-pod; NAMESPACE/DEPLOYMENT for "
-                                 "scale and rollout; NAMESPACE for delete-namespace")
+                                 "scale and rollout; NAMESPACE for delete-namespace; SNAPSHOT (a file name, "
+                                 "default the newest) for etcd-restore; REVISION (default the current) for etcd-compact")
         parser.add_argument("--name", default="", help="add-node: the new node's name")
         parser.add_argument("--cpu", default="4")
         parser.add_argument("--memory", default="8Gi")
@@ -52,6 +54,9 @@ class Command(BaseCommand):
                                           str(options["memory"]), int(options["pods"]),  # type: ignore[arg-type]
                                           _labels(",".join(options["labels"])), _taints(",".join(options["taints"])))  # type: ignore[arg-type]
                 self.stdout.write(f"node/{name} added")
+                return
+            if action.startswith("etcd-"):
+                self._etcd(client, action, target)
                 return
             if not target:
                 raise CommandError(f"{action} needs a target")
@@ -87,6 +92,27 @@ class Command(BaseCommand):
             self.stdout.write(f"node/{target} {NODE_ACTIONS[action]}")
         except (scenarios.ScenarioError, StatusError) as error:
             raise CommandError(str(error)) from None
+
+    def _etcd(self, client: object, action: str, target: str) -> None:
+        """etcdctl's words: "Snapshot saved at …", "compacted revision N"."""
+        from controllers import scenarios
+
+        if action == "etcd-snapshot":
+            taken = scenarios.etcd_snapshot(client)  # type: ignore[arg-type]
+            self.stdout.write(f"Snapshot saved at {taken['path']}")
+            self.stdout.write(f"revision {taken['revision']}, {taken['totalKey']} keys, {taken['totalSize']} bytes, "
+                              f"sha256 {taken['sha256']}")
+        elif action == "etcd-restore":
+            restored = scenarios.etcd_restore(client, target)  # type: ignore[arg-type]
+            self.stdout.write(f"Restored {restored['path']} (revision {restored['revision']}, "
+                              f"{restored['totalKey']} keys)")
+            self.stdout.write(f"store at revision {restored['restoredRevision']}, compacted there: "
+                              "every watch relists")
+        else:
+            if target and not target.isdigit():
+                raise CommandError(f'"{target}" is not a revision number')
+            compacted = scenarios.etcd_compact(client, int(target or 0))  # type: ignore[arg-type]
+            self.stdout.write(f"compacted revision {compacted['compactRevision']}")
 
 
 def _labels(text: str) -> dict[str, str]:
