@@ -32,6 +32,7 @@ from .agent import Kubelet, NodeSpec
 logger = logging.getLogger(__name__)
 Obj = dict[str, Any]
 SCENARIO_NAMESPACE = "kube-system"
+MIN_WORKERS, MAX_WORKERS, NODES_PER_WORKER = 4, 32, 200
 SCENARIO_CONFIGMAP = "kubeviz-scenarios"
 
 
@@ -47,6 +48,8 @@ class KubeletPool:
         self.queue: WorkQueue[tuple] = WorkQueue(clock, name="kubelet")
         self.kubelets: dict[str, Kubelet] = {}
         self._lock = threading.RLock()
+        self._workers: list[threading.Thread] = []
+        self._stop: threading.Event | None = None  # set once ``run`` has started the workers
         self.pods = pods or Informer(watcher, r.PODS)
         self.own_pods_informer = pods is None
         if "node" not in getattr(self.pods, "_indexers", {}):
@@ -65,6 +68,7 @@ class KubeletPool:
             if kubelet is None:
                 kubelet = Kubelet(spec, self.client_for(spec.name), self.clock, self.profile, self._requeue)
                 self.kubelets[spec.name] = kubelet
+                self._scale_workers()
         kubelet.set_state(state)
         return kubelet
 
@@ -170,9 +174,27 @@ class KubeletPool:
         kubelet = self.kubelets.get(node) if node else None
         return kubelet.logs(pod, container) if kubelet is not None else ""
 
-    def run(self, stop: threading.Event, workers: int = 4) -> list[threading.Thread]:
-        """Informers and ``workers`` threads; several, so that Lease renewals share
-        group commits instead of waiting for one fsync each (``bench cluster``)."""
+    def workers_wanted(self) -> int:
+        """One worker per ``NODES_PER_WORKER`` kubelets, at least ``MIN_WORKERS``: a
+        worker mostly waits for its write's group commit, so more of them put more
+        Lease renewals in each commit (5,000 nodes renew 500 times a second)."""
+        return max(MIN_WORKERS, min(MAX_WORKERS, len(self.kubelets) // NODES_PER_WORKER))
+
+    def _scale_workers(self) -> None:
+        with self._lock:
+            stop = self._stop
+            while stop is not None and len(self._workers) < self.workers_wanted():
+                thread = threading.Thread(target=self._work, args=(stop,), daemon=True,
+                                          name=f"kubelet-{len(self._workers)}")
+                thread.start()
+                self._workers.append(thread)
+
+    def _work(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            self.process_next(timeout=0.5)
+
+    def run(self, stop: threading.Event) -> list[threading.Thread]:
+        """Informers and the worker threads (more as kubelets join)."""
         threads = [events.broadcaster.start(stop)]  # live: Events are queued, not awaited
         for informer in self.informers():
             informer.relist()
@@ -180,16 +202,10 @@ class KubeletPool:
                                       name=f"kubelet-informer-{informer.resource.plural}")
             thread.start()
             threads.append(thread)
-
-        def work() -> None:
-            while not stop.is_set():
-                self.process_next(timeout=0.5)
-
-        for i in range(workers):
-            thread = threading.Thread(target=work, daemon=True, name=f"kubelet-{i}")
-            thread.start()
-            threads.append(thread)
-        return threads
+        with self._lock:
+            self._stop = stop
+            self._scale_workers()
+            return threads + list(self._workers)
 
 
 def _key(pod: Obj) -> str:

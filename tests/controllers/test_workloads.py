@@ -176,3 +176,21 @@ def test_add_slow_and_remove_node(api, admin_client):
     plane.run_for(2)
     assert _names(admin_client, r.NODES, "") == ["node-1"]
     assert name not in plane.kubelets.kubelets
+
+
+def test_the_kubelet_pool_grows_its_workers_with_its_nodes(api, admin_client):
+    import threading
+
+    from controllers.kubelet import pool as kp
+
+    plane = make_plane(api, nodes=0)
+    stop = threading.Event()
+    try:
+        plane.kubelets.run(stop)
+        assert len(plane.kubelets._workers) == kp.MIN_WORKERS
+        plane.add_nodes(kp.NODES_PER_WORKER * (kp.MIN_WORKERS + 2))
+        assert len(plane.kubelets._workers) == kp.MIN_WORKERS + 2
+        assert all(t.is_alive() for t in plane.kubelets._workers)
+    finally:
+        stop.set()
+    assert plane.kubelets.workers_wanted() == kp.MIN_WORKERS + 2
