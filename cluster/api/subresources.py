@@ -177,8 +177,11 @@ def _log(server: "ApiServer", request: "ApiRequest", info: RequestInfo, rt: Reso
                                 f"[{' '.join(containers)}]")
     if container not in containers:
         raise errors.BadRequest(f"container {container} is not valid for pod {info.name}")
-    if request.query.get("previous") in ("true", "1") and not _last_terminated(pod, container):
-        raise errors.BadRequest(f'previous terminated container "{container}" in pod "{info.name}" not found')
+    if request.query.get("previous") in ("true", "1"):
+        if not _last_terminated(pod, container):
+            raise errors.BadRequest(f'previous terminated container "{container}" in pod "{info.name}" not found')
+    else:
+        _check_log_status(pod, container, info.name)
     text = server.log_source(pod, container)
     tail = request.query.get("tailLines")
     if tail and tail.isdigit():
@@ -191,6 +194,22 @@ def _log(server: "ApiServer", request: "ApiRequest", info: RequestInfo, rt: Reso
     if request.query.get("follow") in ("true", "1"):
         response.follow = lambda: _read_log(server, rt, info, container)
     return response
+
+
+def _check_log_status(pod: Obj, container: str, name: str) -> None:
+    """What the kubelet answers before there is a log: no node yet, or a container
+    still waiting with no earlier instance to show (kubelet's validateContainerLogStatus)."""
+    if not (pod.get("spec") or {}).get("nodeName"):
+        raise errors.BadRequest(f"pod {name} does not have a host assigned")
+    for status in (pod.get("status") or {}).get("containerStatuses") or []:
+        if status.get("name") != container:
+            continue
+        waiting = (status.get("state") or {}).get("waiting")
+        if waiting is not None and not (status.get("lastState") or {}).get("terminated"):
+            raise errors.BadRequest(f'container "{container}" in pod "{name}" is waiting to start: '
+                                    f'{waiting.get("reason") or "ContainerCreating"}')
+        return
+    raise errors.BadRequest(f'container "{container}" in pod "{name}" is waiting to start: ContainerCreating')
 
 
 def _last_terminated(pod: Obj, container: str) -> bool:

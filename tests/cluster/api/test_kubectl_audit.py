@@ -279,6 +279,17 @@ def test_logs_previous_needs_a_terminated_instance_and_limit_bytes_cuts(api, adm
     api.log_source = lambda pod, container: "first line\nsecond line\n"
     admin = UserInfo("admin", ("system:masters",))
     path = "/api/v1/namespaces/default/pods/p/log"
+    unscheduled = api.handle(ApiRequest("GET", path, admin))
+    assert unscheduled.code == 400 and unscheduled.body["message"] == "pod p does not have a host assigned"
+    admin_client.bind("default", "p", "node-1")
+    status = {"name": "c", "image": "x", "imageID": "", "ready": False, "restartCount": 0}
+    admin_client.patch(PODS, "p", {"status": {"containerStatuses": [
+        {**status, "state": {"waiting": {"reason": "ContainerCreating"}}}]}}, "default", subresource="status")
+    waiting = api.handle(ApiRequest("GET", path, admin))
+    assert waiting.code == 400 and waiting.body["message"] == (
+        'container "c" in pod "p" is waiting to start: ContainerCreating')
+    admin_client.patch(PODS, "p", {"status": {"containerStatuses": [
+        {**status, "ready": True, "state": {"running": {}}}]}}, "default", subresource="status")
     previous = api.handle(ApiRequest("GET", path, admin, query={"previous": "true"}))
     assert previous.code == 400 and previous.body["message"] == 'previous terminated container "c" in pod "p" not found'
     assert api.handle(ApiRequest("GET", path, admin, query={"limitBytes": "5"})).body == "first"
