@@ -79,6 +79,7 @@ class ResourceStorage:
         items: list[Obj] = []
         result_revision = revision
         more_key: bytes | None = None
+        in_range: int | None = None  # keys from the page's start to the prefix's end
         try:
             # Page through the store until `limit` matching items are found, all
             # at one revision, so every page of a list is one consistent snapshot.
@@ -86,6 +87,7 @@ class ResourceStorage:
                 batch = max(options.limit, 500) if options.limit else 0
                 result = self.store.range(start, prefix_end(prefix), revision=revision, limit=batch)
                 result_revision = revision = revision or result.revision
+                in_range = result.count if in_range is None else in_range
                 for kv in result.kvs:
                     obj = decode(kv.value, kv.mod_revision)
                     if self._matches(rt, obj, options):
@@ -108,6 +110,9 @@ class ResourceStorage:
         list_meta: dict[str, Any] = {"resourceVersion": str(result_revision)}
         if more_key is not None:
             list_meta["continue"] = _continue_token(more_key, result_revision)
+            if options.label_selector is None and options.field_selector is None and in_range is not None:
+                # Exact only without selectors, so kube-apiserver gives it only then.
+                list_meta["remainingItemCount"] = in_range - len(items)
         return {"kind": rt.list_kind, "apiVersion": rt.api_version, "metadata": list_meta, "items": items}
 
     @staticmethod

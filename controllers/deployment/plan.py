@@ -114,6 +114,18 @@ def _scale(rs: Mapping, replicas: int, d: Mapping, max_surge: int, why: str) -> 
     return UpdateObject("ReplicaSet", meta(rs).get("namespace", "default"), meta(rs)["name"], body, why=why)
 
 
+# The Deployment's annotations a new ReplicaSet does not inherit (the controller's own,
+# and kubectl's record of the last apply).
+_NOT_COPIED = {"kubectl.kubernetes.io/last-applied-configuration", "deployment.kubernetes.io/revision-history"}
+
+
+def _copied_annotations(d: Mapping) -> dict[str, str]:
+    """As the deployment controller does: a new ReplicaSet carries its Deployment's
+    annotations — ``kubernetes.io/change-cause`` is what ``kubectl rollout history`` shows."""
+    own = {REVISION, DESIRED_REPLICAS, MAX_REPLICAS}
+    return {k: v for k, v in (meta(d).get("annotations") or {}).items() if k not in _NOT_COPIED | own}
+
+
 def _new_replicaset(d: Mapping, replicas: int, revision: int, max_surge: int, collision_count: int) -> dict:
     spec = d.get("spec") or {}
     template = _template_without_hash(spec.get("template") or {})
@@ -129,6 +141,7 @@ def _new_replicaset(d: Mapping, replicas: int, revision: int, max_surge: int, co
             "namespace": meta(d).get("namespace", "default"),
             "labels": dict(template["metadata"]["labels"]),
             "annotations": {
+                **_copied_annotations(d),
                 REVISION: str(revision),
                 DESIRED_REPLICAS: str(spec.get("replicas", 1)),
                 MAX_REPLICAS: str(spec.get("replicas", 1) + max_surge),

@@ -189,3 +189,14 @@ def test_revision_history_limit_cleans_up_old_replicasets():
         sim.converge()
     revisions = sorted(int(rs["metadata"]["annotations"][REVISION]) for rs in sim.w.list("ReplicaSet"))
     assert revisions == [3, 4]
+
+
+def test_a_new_replicaset_carries_the_deployments_change_cause_not_its_last_applied():
+    d = deployment(2)
+    d["metadata"]["annotations"] = {"kubernetes.io/change-cause": "kubectl set image deploy/web app=nginx:2",
+                                    "kubectl.kubernetes.io/last-applied-configuration": "{}", REVISION: "7"}
+    rs = next(a for a in plan(d, [], now=T0) if isinstance(a, CreateObject)).body
+    annotations = rs["metadata"]["annotations"]
+    assert annotations["kubernetes.io/change-cause"] == "kubectl set image deploy/web app=nginx:2"
+    assert "kubectl.kubernetes.io/last-applied-configuration" not in annotations
+    assert annotations[REVISION] == "1"  # the controller's own revision, not the Deployment's copy

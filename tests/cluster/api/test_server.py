@@ -161,3 +161,19 @@ def test_a_node_registers_itself_but_no_other_node(api):
     with pytest.raises(StatusError) as other_lease:
         node.create(LEASES, {"metadata": {"name": "n8"}}, "kube-node-lease")
     assert other_lease.value.code == 403
+
+
+def test_a_limited_list_says_how_many_items_remain_unless_selectors_make_that_inexact(admin_client):
+    for i in range(5):
+        admin_client.create(CONFIGMAPS, {"metadata": {"name": f"c{i}", "labels": {"n": str(i)}}}, "default")
+    first = admin_client.list(CONFIGMAPS, "default", limit=2)
+    assert [c["metadata"]["name"] for c in first["items"]] == ["c0", "c1"]
+    assert first["metadata"]["remainingItemCount"] == 3
+    path = CONFIGMAPS.path("default")
+    second = admin_client.transport.request("GET", path, {"limit": "2", "continue": first["metadata"]["continue"]})
+    assert [c["metadata"]["name"] for c in second["items"]] == ["c2", "c3"]
+    assert second["metadata"]["remainingItemCount"] == 1
+    last = admin_client.transport.request("GET", path, {"limit": "2", "continue": second["metadata"]["continue"]})
+    assert "remainingItemCount" not in last["metadata"] and "continue" not in last["metadata"]
+    selected = admin_client.list(CONFIGMAPS, "default", label_selector="n", limit=2)
+    assert "continue" in selected["metadata"] and "remainingItemCount" not in selected["metadata"]
