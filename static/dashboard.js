@@ -61,6 +61,12 @@
     var pod = document.getElementById("sched-pod");
     if (pod && pod.value) { htmx.trigger(pod.form, "submit"); }
   });
-  document.addEventListener("htmx:wsClose", function () { setConnection("reconnecting…", false); });
+  document.addEventListener("htmx:wsClose", function (event) {
+    setConnection("reconnecting…", false);
+    // 4012: the server's watch ended (an etcd restore) and it asks for a fresh snapshot; the ws
+    // extension reconnects by itself only on 1006/1011/1012/1013, which daphne cannot send
+    var closed = event.detail && event.detail.event, socket = event.detail && event.detail.socketWrapper;
+    if (closed && closed.code === 4012 && socket) { setTimeout(socket.reconnect, 250 + Math.random() * 750); }
+  });
   document.addEventListener("htmx:wsError", function () { setConnection("reconnecting…", false); });
 })();

@@ -31,6 +31,7 @@ IDLE_POLL = 0.5  # seconds: how often the feeds without watches (traces, audit, 
 FEED_LIMIT = 30
 TRACE_LOOKBACK = 500  # traces searched for the ones the control-loop filter shows
 TICK = 1.0  # seconds between redraws of a failing node's countdown
+RECONNECT = 4012  # close code: "start afresh" (dashboard.js reconnects on it)
 
 
 def client_for(user: Any) -> ApiClient:
@@ -200,9 +201,11 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         before = self.state.revision
         for kind, type_, obj in inbox:
             if type_ == "ERROR":
-                # 1012 "service restart": the htmx ws extension reconnects on it (not on 4xxx
-                # codes), and a reconnect gets a fresh snapshot.
-                await self.close(code=1012)
+                # The watch ended (410 after an etcd restore): close with RECONNECT, on which
+                # dashboard.js reconnects, and a reconnect gets a fresh snapshot. Not 1012
+                # "service restart", which the htmx ws extension would answer by itself:
+                # daphne's autobahn refuses to send any code but 1000 and 3000-4999.
+                await self.close(code=RECONNECT)
                 return False
             self.state.apply(kind, type_, obj)
         now = self.loop.time()

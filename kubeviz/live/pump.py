@@ -81,6 +81,8 @@ class WatchPump:
                     batch = [(kind, e.type, e.object) for e in watch.next(self.poll)]
                 if batch:
                     self.on_batch(batch)
+                    if any(type_ == "ERROR" for _, type_, _ in batch):
+                        return  # a watch ended (410 after a restore): the consumer starts afresh, once
         except StatusError as error:  # the watch ended: the consumer starts afresh
             self.on_batch([("", "ERROR", error.status)])
         except Exception:

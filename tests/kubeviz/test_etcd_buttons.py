@@ -100,3 +100,80 @@ def test_the_scenario_command(live_api, admin_client, snapshots):
         run("etcd-compact", str(revision))
     with pytest.raises(CommandError, match="not a revision number"):
         run("etcd-compact", "x")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_restore_ends_the_dashboards_socket_and_the_reconnect_draws_the_restored_cluster(
+        live_api, admin_client, superuser, snapshots):
+    """The page's watches get 410 (the restore is marked compacted): the consumer closes with
+    4012, on which dashboard.js reconnects — and the new snapshot has the
+    restored state."""
+    from asgiref.sync import async_to_sync, sync_to_async
+
+    from controllers import scenarios
+
+    from .conftest import node
+    from .test_consumer import communicator, receive_until, revision_of
+
+    admin_client.create(r.NODES, node("node-a"))
+    taken = scenarios.etcd_snapshot(admin_client)
+    admin_client.create(r.NODES, node("node-b"))
+
+    async def run():
+        comm = communicator(superuser)
+        connected, _ = await comm.connect()
+        assert connected
+        first = "".join(await receive_until(comm, 'data-node="node-b"'))
+        assert 'data-node="node-a"' in first
+        restored = await sync_to_async(scenarios.etcd_restore)(admin_client)
+        assert restored["name"] == taken["name"]
+        while True:  # deltas may still arrive; then the close
+            message = await comm.receive_output(5)
+            if message["type"] == "websocket.close":
+                break
+        assert message.get("code") == 4012
+        await comm.disconnect()
+        again = communicator(superuser)
+        assert (await again.connect())[0]
+        snapshot = "".join(await receive_until(again, 'id="revision"'))
+        await again.disconnect()
+        return snapshot, restored
+
+    snapshot, restored = async_to_sync(run)()
+    assert 'data-node="node-a"' in snapshot and 'data-node="node-b"' not in snapshot
+    assert revision_of(snapshot) >= restored["restoredRevision"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_a_restore_the_dashboards_watch_pump_hands_over_one_error_and_stops(live_api, admin_client, snapshots):
+    """Not a busy loop of 410s (it starved the page's event loop in a live server): one ERROR, then the thread ends."""
+    import threading
+
+    from controllers import scenarios
+    from kubeviz.live.consumers import reader_client
+    from kubeviz.live.pump import WatchPump
+
+    from .conftest import node
+
+    admin_client.create(r.NODES, node("node-a"))
+    scenarios.etcd_snapshot(admin_client)
+    batches: list = []
+    errored = threading.Event()
+
+    def on_batch(batch):
+        batches.append(batch)
+        if any(type_ == "ERROR" for _, type_, _ in batch):
+            errored.set()
+
+    pump = WatchPump(reader_client(), on_batch)
+    pump.list()
+    pump.start()
+    try:
+        scenarios.etcd_restore(admin_client)
+        assert errored.wait(10)
+        pump.thread.join(10)
+        assert not pump.thread.is_alive()
+    finally:
+        pump.close()
+    errors = [e for batch in batches for e in batch if e[1] == "ERROR"]
+    assert len(batches) == 1 and errors and errors[0][2]["code"] == 410
