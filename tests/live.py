@@ -55,6 +55,7 @@ def start(workdir: Path, *extra: str, database_url: str = "") -> LiveCluster:
     env = dict(os.environ)
     env["DATABASE_URL"] = database_url or f"sqlite:///{workdir / 'kubeviz.sqlite3'}"
     env["DJANGO_SETTINGS_MODULE"] = "kubeviz.settings.dev"
+    env["KUBEVIZ_SNAPSHOT_DIR"] = str(workdir / "snapshots")  # its own etcd snapshots, not the repo's var/
     subprocess.run([sys.executable, "manage.py", "migrate", "--no-input", "-v0"], cwd=ROOT, env=env, check=True,
                    timeout=120)
     log = open(workdir / "server.log", "w")

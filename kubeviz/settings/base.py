@@ -8,6 +8,8 @@ from . import database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
+# Where POST /kubeviz/etcd/snapshot writes (and restore reads) etcd snapshots.
+KUBEVIZ_SNAPSHOT_DIR = os.environ.get("KUBEVIZ_SNAPSHOT_DIR", str(VAR_DIR / "snapshots"))
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "kubeviz-dev-only-not-secret")
 DEBUG = False
