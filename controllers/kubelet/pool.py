@@ -49,6 +49,7 @@ class KubeletPool:
         self.kubelets: dict[str, Kubelet] = {}
         self._lock = threading.RLock()
         self._workers: list[threading.Thread] = []
+        self._bound: dict[str, str] = {}  # pod key → the node it was bound to (outlives its deletion)
         self._stop: threading.Event | None = None  # set once ``run`` has started the workers
         self.pods = pods or Informer(watcher, r.PODS)
         self.own_pods_informer = pods is None
@@ -86,7 +87,9 @@ class KubeletPool:
         pod = new or old
         node = ((pod or {}).get("spec") or {}).get("nodeName")
         if node and node in self.kubelets:
-            self.queue.add(("pod", _key(pod)))  # type: ignore[arg-type]
+            key = _key(pod)  # type: ignore[arg-type]
+            self._bound[key] = node
+            self.queue.add(("pod", key))
 
     def _on_node(self, old: Obj | None, new: Obj | None) -> None:
         name = (new or old)["metadata"]["name"]  # type: ignore[index]
@@ -125,13 +128,15 @@ class KubeletPool:
         try:
             if kind == "pod":
                 pod = self.pods.get(ident)
-                node = ((pod or {}).get("spec") or {}).get("nodeName")
+                # Gone from the API: the kubelet it was bound to lets go of it (looked up,
+                # not searched for among 5,000 kubelets on every deletion).
+                node = ((pod or {}).get("spec") or {}).get("nodeName") or self._bound.get(ident)
                 kubelet = self.kubelets.get(node) if node else None
-                if kubelet is None:  # gone from the API: whichever kubelet ran it lets go
-                    kubelet = next((k for k in list(self.kubelets.values()) if ident in k.pods), None)
                 if kubelet is not None:
                     with kubelet.lock:
                         kubelet.sync_pod(ident, pod)
+                if pod is None:
+                    self._bound.pop(ident, None)
             elif kind == "lease":
                 kubelet = self.kubelets.get(ident)
                 if kubelet is not None:
