@@ -378,7 +378,9 @@ def table(f: dict[str, Any]) -> str:
         ("lease renewals/s (pods phase)", f"{f['lease_renewals_per_s']:,.0f}", f"{f['nodes'] / 10:,.0f} expected"),
         *([("dashboard update p95 (ms): nodes / pods / delete",
             " / ".join(f"{f['dashboard_p95_ms_by_phase'].get(p, float('nan')):,.0f}" for p in ("nodes", "pods", "delete")),
-            "<= 1000")] if f.get("dashboard_samples") else []),
+            "<= 1000"),
+           ("dashboard samples / not shown within 60 s", f"{f['dashboard_samples']} / {f['dashboard_missed']}", "")]
+          if f.get("dashboard_samples") else []),
         ("store size (MiB, db / files)", f"{f['store_db_mib']:,.1f} / {f['store_files_mib']:,.1f}", ""),
         ("CDC rows written / revisions", f"{f['cdc_rows_written']:,} / {f['revisions']:,}", ""),
     ]
