@@ -5,6 +5,7 @@ tests need no server.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -21,9 +22,18 @@ def dom_id(*parts: str) -> str:
     return "--".join(_UNSAFE.sub("_", p) for p in parts)
 
 
+@functools.lru_cache(maxsize=4096)
+def _parsed(value: str) -> Fraction:
+    return parse_quantity(value)
+
+
 def _quantity(value: Any) -> Fraction:
+    """A quantity as a Fraction, 0 when missing or bad; the same few strings
+    ("100m", "64Mi") recur on every pod, so their parses are kept."""
+    if value in (None, ""):
+        return Fraction(0)
     try:
-        return parse_quantity(value) if value not in (None, "") else Fraction(0)
+        return _parsed(value) if isinstance(value, str) else parse_quantity(value)
     except (ValueError, TypeError):
         return Fraction(0)
 

@@ -113,8 +113,9 @@ class ClusterState:
             if old is None or type_ == "DELETED" or old.phase != pod.phase:
                 self._counts_dirty = True
             self._dirty_pods.add(pod.key)
-            for node in {pod.node, old.node if old else ""} - {""}:
-                self._dirty_usage.add(node)  # its requested cpu/memory changed
+            if old is None or type_ == "DELETED" or _usage(old) != _usage(pod):
+                for node in {pod.node, old.node if old else ""} - {""}:
+                    self._dirty_usage.add(node)  # its requested cpu/memory changed
         elif kind == "events":
             event = event_view(obj)
             self._note_failed_scheduling(obj)
@@ -299,3 +300,9 @@ def _ready(node: Obj) -> str:
         if condition.get("type") == "Ready":
             return {"True": "Ready", "False": "NotReady"}.get(condition.get("status"), "Unknown")
     return "Unknown"
+
+
+def _usage(pod: PodView) -> tuple:
+    """What a pod adds to its node's card: a pod starting or becoming ready changes
+    none of it, so it need not redraw the card (most changes at thousands of pods)."""
+    return pod.node, pod.cpu, pod.memory, pod.active, pod.phase == "Terminating"

@@ -94,3 +94,24 @@ def test_once_the_pods_are_evicted_the_card_says_so_instead_of_any_moment():
     assert done.evicted and done.terminating == 2
     html = render_to_string("_node_head.html", {"node": done})
     assert 'data-countdown="evicted"' in html and "pods evicted (2 Terminating)" in html and "any moment" not in html
+
+
+def test_a_pod_starting_redraws_itself_but_not_its_nodes_card():
+    from kubeviz.live import render
+    from kubeviz.live.state import ClusterState
+
+    state = ClusterState()
+    state.load("nodes", [_node()])
+    pod = {"metadata": {"name": "p", "namespace": "default"},
+           "spec": {"nodeName": "n", "containers": [{"name": "c", "resources": {"requests": {"cpu": "100m"}}}]},
+           "status": {"phase": "Pending"}}
+    state.apply("pods", "ADDED", pod)
+    render.snapshot(state, render.Extras(), can_act=True)
+    state.flush()
+    running = {**pod, "status": {"phase": "Running"}}
+    state.apply("pods", "MODIFIED", running)
+    ops = state.flush()
+    assert [p.key for p in ops.pods_changed] == ["default/p"] and ops.nodes_changed == []
+    bigger = {**running, "spec": {**pod["spec"], "containers": [{"name": "c", "resources": {"requests": {"cpu": "2"}}}]}}
+    state.apply("pods", "MODIFIED", bigger)
+    assert [n.name for n in state.flush().nodes_changed] == ["n"]  # its requests changed the card's usage
