@@ -19,6 +19,10 @@ Obj = dict[str, Any]
 PENDING = ""  # the container of pods without a node: the Pending tray
 EVENT_LIMIT = 50
 COMPACT_AT = 60  # more nodes than this: the map draws compact tiles
+# Countdown redraws per tick: when hundreds of nodes fail at once (or a loaded cluster's
+# kubelets fall behind), redrawing every card every second would take the server's CPU
+# from the cluster itself; they take turns instead, longest-waiting first.
+TICK_BUDGET = 50
 
 
 @dataclass
@@ -57,6 +61,7 @@ class ClusterState:
         self.revision = 0
         self._dirty_nodes: set[str] = set()  # the Node object changed: redraw its card
         self._dirty_usage: set[str] = set()  # its pods changed: redraw the card's head
+        self._ticked: dict[str, float] = {}  # node → when tick() last redrew its countdown
         self._dirty_pods: set[str] = set()
         self._new_events: list[str] = []
         self._drawn_nodes: set[str] = set()
@@ -177,9 +182,13 @@ class ClusterState:
         now, profile = self.clock()
         if profile is None:  # no plane in this process: nothing counts down
             return
-        for name, obj in self.nodes.items():
-            if node_timing(obj, self.leases.get(name), now, profile).failing:
-                self._dirty_usage.add(name)
+        failing = [name for name, obj in self.nodes.items()
+                   if node_timing(obj, self.leases.get(name), now, profile).failing]
+        if len(failing) > TICK_BUDGET:
+            failing = sorted(failing, key=lambda name: self._ticked.get(name, 0.0))[:TICK_BUDGET]
+        for name in failing:
+            self._dirty_usage.add(name)
+            self._ticked[name] = now
 
     def summary(self) -> dict[str, Any]:
         statuses: dict[str, int] = {}

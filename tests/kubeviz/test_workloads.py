@@ -115,3 +115,28 @@ def test_a_pod_starting_redraws_itself_but_not_its_nodes_card():
     bigger = {**running, "spec": {**pod["spec"], "containers": [{"name": "c", "resources": {"requests": {"cpu": "2"}}}]}}
     state.apply("pods", "MODIFIED", bigger)
     assert [n.name for n in state.flush().nodes_changed] == ["n"]  # its requests changed the card's usage
+
+
+def test_when_many_nodes_fail_their_countdowns_take_turns(monkeypatch):
+    from kubeviz.live import state as live_state
+    from kubeviz.live.state import ClusterState
+
+    monkeypatch.setattr(live_state, "TICK_BUDGET", 2)
+    clock = {"now": 1030.0}
+    state = ClusterState(clock=lambda: (clock["now"], PROFILE))
+    nodes = []
+    for name in ("a", "b", "c"):
+        node = _node()
+        node["metadata"] = {"name": name}
+        nodes.append(node)
+    state.load("nodes", nodes)
+    for name in ("a", "b", "c"):  # all silent for 30 s: failing
+        state.apply("leases", "ADDED", {"metadata": {"name": name}, "spec": {"renewTime": "1970-01-01T00:16:40.000000Z"}})
+    state.flush()
+    redrawn = []
+    for second in range(3):
+        clock["now"] = 1031.0 + second
+        state.tick()
+        redrawn.append(sorted(n.name for n in state.flush().nodes_changed))
+    assert all(len(names) == 2 for names in redrawn)
+    assert set(redrawn[0] + redrawn[1]) == {"a", "b", "c"}  # the one left out goes next
