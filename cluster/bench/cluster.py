@@ -154,7 +154,10 @@ class RssSampler:
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
-            self.sample()
+            try:
+                self.sample()
+            except OSError:  # a process ending while /proc is read: the next sample counts
+                continue
 
 
 def read_metrics(server: Server) -> dict[str, float]:

@@ -27,7 +27,7 @@ class Components:
         self.timing = ("--profile", "realistic", "--speed", "1")
 
     def pids(self) -> list[int]:
-        return [p.pid for p in self.running.values() if p.poll() is None]
+        return [p.pid for p in list(self.running.values()) if p.poll() is None]  # read from the sampler's thread
 
     def _manage(self, *args: str, capture: bool = False) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=self.env, cwd=ROOT,

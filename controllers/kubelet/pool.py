@@ -76,6 +76,7 @@ class KubeletPool:
     def remove(self, name: str) -> None:
         with self._lock:
             kubelet = self.kubelets.pop(name, None)
+            self._bound = {key: node for key, node in self._bound.items() if node != name}
         if kubelet is not None:
             kubelet.stop()
 

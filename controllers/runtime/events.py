@@ -73,7 +73,7 @@ class EventBroadcaster:
     def start(self, stop: threading.Event) -> threading.Thread:
         """Write queued Events on a thread until ``stop`` is set (then the rest, and go)."""
         with self._lock:
-            if self._thread is None:
+            if self._thread is None or self._stop is None or self._stop.is_set():  # none, or one winding down
                 self._stop = stop
                 self._thread = threading.Thread(target=self._run, args=(stop,), daemon=True,
                                                 name="event-broadcaster")
@@ -82,37 +82,41 @@ class EventBroadcaster:
 
     def submit(self, write: Callable[[], object]) -> None:
         """Write now when nothing runs the queue; else queue, or drop when it is full."""
-        if not self.running:
+        with self._lock:  # the writer decides to exit under this lock: nothing is queued after
+            queued = self.running
+            if queued:
+                try:
+                    self._queue.put_nowait(write)
+                except queue.Full:
+                    self.dropped += 1
+                    if self.dropped % 1000 == 1:
+                        logger.warning("event queue full: %d Events dropped so far", self.dropped)
+        if not queued:
             write()
-            return
-        try:
-            self._queue.put_nowait(write)
-        except queue.Full:
-            self.dropped += 1
-            if self.dropped % 1000 == 1:
-                logger.warning("event queue full: %d Events dropped so far", self.dropped)
 
     def flush(self) -> None:
         """Block until every queued Event has been written (or dropped by the sink)."""
         self._queue.join()
 
     def _run(self, stop: threading.Event) -> None:
-        try:
-            while not (stop.is_set() and self._queue.empty()):
-                try:
-                    write = self._queue.get(timeout=0.5)
-                except queue.Empty:
-                    continue
-                try:
-                    if write is not None:
-                        write()
-                except Exception:  # an Event is telemetry: never let one stop the writer
-                    logger.debug("event write failed", exc_info=True)
-                finally:
-                    self._queue.task_done()
-        finally:
-            with self._lock:
-                self._thread = None
+        while True:
+            if stop.is_set():
+                with self._lock:
+                    if self._queue.empty():  # nothing can be queued behind this check
+                        if self._thread is threading.current_thread():
+                            self._thread = None
+                        return
+            try:
+                write = self._queue.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            try:
+                if write is not None:
+                    write()
+            except Exception:  # an Event is telemetry: never let one stop the writer
+                logger.debug("event write failed", exc_info=True)
+            finally:
+                self._queue.task_done()
 
 
 broadcaster = EventBroadcaster()  # one per process, like one per client-go component

@@ -233,8 +233,9 @@ class DashboardWatcher:
         self._playwright.stop()
 
     def tick(self) -> None:
-        """Take a sample when ``every`` seconds have passed since the last one."""
-        if time.monotonic() - self._last < self.every:
+        """Take a sample when ``every`` seconds have passed since the last one, and at
+        once in a new phase (so a short phase has one too)."""
+        if self.phase in self.samples and time.monotonic() - self._last < self.every:
             return
         self.samples.setdefault(self.phase, []).append(self.probe.once())
         self._last = time.monotonic()

@@ -90,3 +90,23 @@ def test_a_full_queue_drops_events_instead_of_blocking_the_caller():
     finally:
         stop.set()
     assert written == [0, 1]
+
+
+def test_nothing_is_queued_behind_a_stopping_writer_and_a_restart_takes_over():
+    sink, first = EventBroadcaster(), threading.Event()
+    sink.start(first)
+    first.set()  # stopping: from now on recording is inline, never stranded in the queue
+    written: list[str] = []
+    sink.submit(lambda: written.append(threading.current_thread().name))
+    assert written == [threading.current_thread().name]
+    second = threading.Event()
+    thread = sink.start(second)  # while the first may still be winding down
+    try:
+        assert sink.running and thread.name == "event-broadcaster"
+        sink.submit(lambda: written.append(threading.current_thread().name))
+        sink.flush()
+        assert written[-1] == "event-broadcaster"
+    finally:
+        second.set()
+    thread.join(5)
+    assert not thread.is_alive() and not sink.running
