@@ -32,8 +32,8 @@ from .agent import Kubelet, NodeSpec
 logger = logging.getLogger(__name__)
 Obj = dict[str, Any]
 SCENARIO_NAMESPACE = "kube-system"
-MIN_WORKERS, MAX_WORKERS, NODES_PER_WORKER = 4, 32, 200
 SCENARIO_CONFIGMAP = "kubeviz-scenarios"
+MIN_WORKERS, MAX_WORKERS, NODES_PER_WORKER = 4, 32, 200  # see KubeletPool.workers_wanted
 
 
 class KubeletPool:
