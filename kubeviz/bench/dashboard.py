@@ -186,6 +186,18 @@ class Probe:
 PROBE_NODE = "bench-probe-node"
 
 
+def _logged_in_page(browser: Any, server: Server) -> Any:
+    """A page logged in to the dashboard as the benchmark's user, its websocket live."""
+    page = browser.new_page()
+    page.set_default_timeout(120_000)
+    page.goto(server.url + "/accounts/login/")
+    page.fill("input[name=username]", USER)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#connection.live")
+    return page
+
+
 class DashboardWatcher:
     """The dashboard open in Chromium beside another benchmark (``bench cluster
     --dashboard``), sampling its update latency as the cluster works.
@@ -217,13 +229,7 @@ class DashboardWatcher:
         _set_status(client, PROBE, 0, client.create(r.PODS, pod, "default"))
         self._playwright = sync_playwright().start()
         self._browser = self._playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = self._browser.new_page()
-        page.set_default_timeout(120_000)
-        page.goto(self.server.url + "/accounts/login/")
-        page.fill("input[name=username]", USER)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_selector("#connection.live")
+        page = _logged_in_page(self._browser, self.server)
         page.wait_for_selector(f'[data-pod="default/{PROBE}"]')
         self.probe = Probe(page, client)
         return self
@@ -279,13 +285,7 @@ def _measure(server: Server, workdir: Path, figures: dict[str, Any], nodes: int,
     client = _client(server)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page()
-        page.set_default_timeout(120_000)
-        page.goto(server.url + "/accounts/login/")
-        page.fill("input[name=username]", USER)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_selector("#connection.live")
+        page = _logged_in_page(browser, server)
         cdp = page.context.new_cdp_session(page)
         # first render: a fresh navigation until every node card and the probe pod are drawn
         started = time.monotonic()
